@@ -1,0 +1,44 @@
+/**
+ * Every BullMQ queue of the platform and the payload of its jobs, in one place. Queue keys are
+ * prefixed with a Redis hash tag (config QUEUE_PREFIX) so BullMQ also works on Redis Cluster.
+ */
+export const QUEUES = {
+  /** Outbox events relayed after commit (fan-out to sockets, confirmations, inventory refresh). */
+  events: 'events',
+  /** New or changed RFQs broadcast to the built-in makers' quoting workers. */
+  rfqBroadcast: 'rfq-broadcast',
+  /** Delayed jobs: RFQ expiry, quote expiry, auto-execution at the end of a collection window. */
+  timers: 'timers',
+  /** Delta-hedging requests raised after a maker's fill. */
+  hedge: 'hedge',
+} as const;
+
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export interface OutboxEventJob {
+  eventId: string;
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  payload: Record<string, unknown>;
+  correlationId: string | null;
+  createdAt: string;
+}
+
+export interface RfqBroadcastJob {
+  rfqId: string;
+  makerId: string;
+  reason: 'new' | 'requote';
+  correlationId: string | null;
+}
+
+export type TimerJob =
+  | { kind: 'rfq.expire'; rfqId: string }
+  | { kind: 'quote.expire'; quoteId: string }
+  | { kind: 'rfq.auto-execute'; rfqId: string };
+
+export interface HedgeJob {
+  makerId: string;
+  underlying: string;
+  triggerEventId: string;
+}
