@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './state-machines.js';
+export * from './rfq-rules.js';
