@@ -1,5 +1,19 @@
 import { Module } from '@nestjs/common';
+import { AuctionEngineModule, AuctionModule } from '@app/auction';
+import { AuditModule } from '@app/audit';
+import { EventsModule } from '@app/events';
+import { RfqModule } from '@app/rfq';
+import { SettlementModule } from '@app/settlement';
 
 /** Auction, settlement, expiry timers and the outbox relay. */
-@Module({ imports: [] })
+@Module({
+  imports: [
+    AuditModule,
+    EventsModule.forRoot({ relay: true }),
+    RfqModule,
+    SettlementModule,
+    AuctionModule,
+    AuctionEngineModule,
+  ],
+})
 export class EngineModule {}

@@ -1,1 +1,6 @@
 export * from './domain/index.js';
+export * from './idempotency.repository.js';
+export * from './booking.repository.js';
+export * from './settlement.service.js';
+export * from './settlement.module.js';
+export * from './ledger-check.service.js';

@@ -1,0 +1,3 @@
+export * from './canonical.js';
+export * from './audit.repository.js';
+export * from './audit.module.js';

@@ -1,0 +1,4 @@
+export * from './outbox.repository.js';
+export * from './event-bus.js';
+export * from './outbox-relay.service.js';
+export * from './events.module.js';
