@@ -1,6 +1,20 @@
 import { Module } from '@nestjs/common';
 import { ApiModule } from '@app/api';
+import { AuctionModule } from '@app/auction';
+import { AuditModule } from '@app/audit';
+import { EventsModule } from '@app/events';
+import { RfqModule } from '@app/rfq';
+import { SettlementModule } from '@app/settlement';
 
 /** HTTP + WebSocket face of the platform for takers, makers and admins. */
-@Module({ imports: [ApiModule] })
+@Module({
+  imports: [
+    AuditModule,
+    EventsModule.forRoot({ relay: false }),
+    RfqModule,
+    SettlementModule,
+    AuctionModule,
+    ApiModule,
+  ],
+})
 export class GatewayModule {}

@@ -1,6 +1,21 @@
 import { Module } from '@nestjs/common';
 import { ApiModule } from '@app/api';
+import { AuctionEngineModule, AuctionModule } from '@app/auction';
+import { AuditModule } from '@app/audit';
+import { EventsModule } from '@app/events';
+import { RfqModule } from '@app/rfq';
+import { SettlementModule } from '@app/settlement';
 
 /** Gateway, engine and quoter capabilities in one process, for a laptop and for the demo. */
-@Module({ imports: [ApiModule] })
+@Module({
+  imports: [
+    AuditModule,
+    EventsModule.forRoot({ relay: true }),
+    RfqModule,
+    SettlementModule,
+    AuctionModule,
+    AuctionEngineModule,
+    ApiModule,
+  ],
+})
 export class PlatformModule {}

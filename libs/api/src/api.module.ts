@@ -1,5 +1,37 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { StrategyRepository } from '@app/quoting';
+import { ApiKeyRepository } from './auth/api-key.repository.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { AuthService } from './auth/auth.service.js';
 import { HealthController } from './health.controller.js';
+import { AccountController, AdminController } from './http/account.controller.js';
+import { MetricsController } from './http/metrics.controller.js';
+import { MakerController, QuotesController } from './http/quotes.controller.js';
+import { ReadRepository } from './http/read.repository.js';
+import { InstrumentsController, RfqsController } from './http/rfqs.controller.js';
+import { WsGateway } from './ws/ws.gateway.js';
 
-@Module({ controllers: [HealthController] })
+/** The public API: REST controllers, the WebSocket gateway, authentication and rate limits. */
+@Module({
+  controllers: [
+    HealthController,
+    MetricsController,
+    InstrumentsController,
+    RfqsController,
+    QuotesController,
+    MakerController,
+    AccountController,
+    AdminController,
+  ],
+  providers: [
+    ApiKeyRepository,
+    AuthService,
+    ReadRepository,
+    StrategyRepository,
+    WsGateway,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
+  exports: [AuthService, ApiKeyRepository, WsGateway],
+})
 export class ApiModule {}

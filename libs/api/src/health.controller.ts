@@ -1,5 +1,6 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { HealthService } from '@app/db';
+import { Public } from './auth/auth.guard.js';
 import type { FastifyReply } from 'fastify';
 
 @Controller()
@@ -7,6 +8,7 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get('health')
+  @Public()
   async get(@Res({ passthrough: true }) reply: FastifyReply) {
     const report = await this.health.check();
     void reply.status(report.status === 'down' ? 503 : 200);

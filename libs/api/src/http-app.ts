@@ -2,6 +2,7 @@ import { INestApplication, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { WsAdapter } from '@nestjs/platform-ws';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@app/core';
 import { randomUUID } from 'node:crypto';
 import { ErrorFilter } from './error.filter.js';
@@ -30,6 +31,8 @@ export async function createHttpApp(
   const app = await NestFactory.create<NestFastifyApplication>(rootModule as never, adapter, {
     logger: nestLogLevels(logLevel),
     bufferLogs: false,
+    // Signatures cover the exact bytes sent.
+    rawBody: true,
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', async (request, reply) => {
@@ -40,6 +43,18 @@ export async function createHttpApp(
   });
   app.useGlobalFilters(new ErrorFilter());
   app.useWebSocketAdapter(new WsAdapter(app));
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('RFQ platform API')
+      .setDescription(
+        'Signed REST (X-Api-Key, X-Api-Timestamp, X-Api-Signature = hex HMAC-SHA256 of timestamp + METHOD + path-with-query + body) and JSON-RPC 2.0 over WebSocket at /v1/ws. Decimals are strings.',
+      )
+      .setVersion('1')
+      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Api-Key' }, 'apiKey')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   return app;
 }
 

@@ -290,7 +290,7 @@ export class QuoteService {
   /** Cancels every live quote of the maker (optionally on one RFQ): the maker's kill switch. */
   async cancelAll(
     actor: Actor,
-    options: { rfqId?: string; onlyCancelOnDisconnect?: boolean; reason?: string } = {},
+    options: { rfqId?: string; onlyCancelOnDisconnect?: boolean; quoteIds?: string[]; reason?: string } = {},
   ): Promise<QuoteView[]> {
     return this.cancelWhere(
       actor,
@@ -300,6 +300,7 @@ export class QuoteService {
           actor.accountId,
           options.rfqId,
           options.onlyCancelOnDisconnect ?? false,
+          options.quoteIds,
         ),
       options.reason ?? 'cancel all',
     );

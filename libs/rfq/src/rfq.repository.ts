@@ -349,10 +349,12 @@ export class RfqRepository {
     makerId: string,
     rfqId?: string,
     onlyCancelOnDisconnect = false,
+    quoteIds?: string[],
   ): Promise<QuoteView[]> {
     const params: unknown[] = [makerId];
     let sql = `SELECT * FROM quotes WHERE maker_id = $1 AND state = 'LIVE'`;
     if (rfqId) sql += ` AND rfq_id = $${params.push(rfqId)}`;
+    if (quoteIds) sql += ` AND id = ANY($${params.push(quoteIds)}::uuid[])`;
     if (onlyCancelOnDisconnect) sql += ' AND cancel_on_disconnect';
     const { rows } = await client.query<QuoteRow>(`${sql} ORDER BY id FOR UPDATE`, params);
     return rows.map(toQuote);

@@ -1,0 +1,317 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ApiError, RfqClient, RfqSocket, signRequest } from '@app/sdk';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { databaseChecksum } from './support/engine-harness.js';
+import { Platform, startPlatform } from './support/platform.js';
+import { createTestEnv, TestEnv } from './support/test-env.js';
+
+/** The public API end to end: HTTP and WebSocket only, as a client would use it. */
+describe('gateway (REST + WebSocket)', () => {
+  let env: TestEnv;
+  let platform: Platform;
+  let db: pg.Pool;
+  let taker: RfqClient;
+  let otherTaker: RfqClient;
+  let maker: RfqClient;
+  let otherMaker: RfqClient;
+  let admin: RfqClient;
+  let call: string;
+  const sockets: RfqSocket[] = [];
+
+  beforeAll(async () => {
+    env = await createTestEnv('gateway');
+    platform = await startPlatform(env, {
+      extraEnv: { WS_HEARTBEAT_MS: '1000', RATE_LIMIT_PER_SECOND: '200', RATE_LIMIT_BURST: '400' },
+    });
+    db = new pg.Pool({ connectionString: env.databaseUrl, max: 2 });
+    taker = platform.client('taker-alpha');
+    otherTaker = platform.client('taker-bravo');
+    maker = platform.client('maker-foxtrot');
+    otherMaker = platform.client('maker-echo');
+    admin = platform.client('admin');
+    const instruments = await taker.instruments();
+    call = instruments.data.find(
+      (i) => i.kind === 'OPTION' && i.name.startsWith('BTC-') && i.name.endsWith('-100000-C'),
+    )!.name;
+  });
+
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.close()));
+    await platform.stop();
+    await db.end();
+    await env.drop();
+  });
+
+  const errorOf = async (p: Promise<unknown>) => {
+    try {
+      await p;
+      return null;
+    } catch (e) {
+      if (e instanceof ApiError) return { status: e.status, code: e.code, body: e.body };
+      throw e;
+    }
+  };
+  const connect = async (client: RfqClient) => {
+    const s = await client.connect({ channels: ['rfqs', 'quotes', 'trades'] });
+    sockets.push(s);
+    return s;
+  };
+  const rfqInput = (extra = {}) => ({
+    legs: [{ instrument: call, side: 'BUY' as const }],
+    quantity: '1',
+    expiresInSeconds: 60,
+    ...extra,
+  });
+
+  it('runs the whole flow: RFQ to the maker, quote back live, accept, fill on both sockets, positions, admin view', async () => {
+    const takerWs = await connect(taker);
+    const makerWs = await connect(maker);
+    const rfq = await taker.createRfq(rfqInput());
+    expect(rfq.state).toBe('OPEN');
+
+    const seen = await makerWs.waitFor((n) => n.channel === 'rfqs' && n.data.id === rfq.id);
+    expect(seen.data.event).toBe('rfq.created');
+    expect(seen.data.takerId).toBeUndefined(); // not disclosed
+
+    const quote = await makerWs.call<{ id: string; state: string }>('quote.submit', {
+      rfqId: rfq.id,
+      clientQuoteId: randomUUID(),
+      bid: { price: '3900', quantity: '1' },
+      ask: { price: '4100', quantity: '1' },
+      validForSeconds: 30,
+    });
+    expect(quote.state).toBe('LIVE');
+    const quoteSeen = await takerWs.waitFor((n) => n.channel === 'quotes' && n.data.id === quote.id);
+    expect(quoteSeen.data.makerId).toBeUndefined(); // quotes are anonymous before the trade
+
+    const view = await taker.rfq(rfq.id);
+    expect(view.bestAsk).toEqual({ quoteId: quote.id, price: '4100', quantity: '1' });
+    expect(view.bestBid).toEqual({ quoteId: quote.id, price: '3900', quantity: '1' });
+
+    const key = randomUUID();
+    const execution = await taker.accept(rfq.id, { quoteId: quote.id, side: 'BUY' }, key);
+    expect(execution.filledQuantity).toBe('1');
+    expect(execution.fills[0]!.price).toBe('4100');
+    const fillId = execution.fills[0]!.id;
+    await takerWs.waitFor((n) => n.channel === 'trades' && n.data.id === fillId);
+    await makerWs.waitFor((n) => n.channel === 'trades' && n.data.id === fillId);
+
+    // A retry with the same key gets the original result, flagged as a replay.
+    const replay = await taker.request<typeof execution>(
+      'POST',
+      `/v1/rfqs/${rfq.id}/accept`,
+      { quoteId: quote.id, side: 'BUY' },
+      { 'idempotency-key': key },
+    );
+    expect(replay.body).toEqual(execution);
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+
+    const positions = await taker.positions();
+    expect(positions.data.find((p) => p.instrument === call)?.quantity).toBe('1');
+    expect((await maker.positions()).data.find((p) => p.instrument === call)?.quantity).toBe('-1');
+    const adminTrades = await admin.admin(`trades?account=taker-alpha&instrument=${call}`);
+    expect(adminTrades.data.map((t) => t.id)).toContain(fillId);
+    expect((await admin.admin<{ ok: boolean }>('ledger/check')).ok).toBe(true);
+
+    // Every confirmation was delivered to a socket.
+    const pending = await db.query(
+      `SELECT count(*)::int AS n FROM trade_confirmations WHERE fill_id = $1 AND state = 'PENDING'`,
+      [fillId],
+    );
+    expect(pending.rows[0].n).toBe(0);
+  });
+
+  it('refuses bad signatures, stale timestamps, replays, flipped bytes, unknown and revoked keys with 401', async () => {
+    const k = platform.keys.get('taker-alpha')!;
+    const url = `${platform.baseUrl}/v1/rfqs`;
+    const body = JSON.stringify({ clientRfqId: randomUUID(), ...rfqInput() });
+    const send = async (headers: Record<string, string>, payload = body) => {
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: payload,
+      });
+      return { status: r.status, body: (await r.json()) as { error: { code: string } } };
+    };
+    const signed = (ts = String(Date.now()), secret = k.secret, payload = body) => ({
+      'x-api-key': k.keyId,
+      'x-api-timestamp': ts,
+      'x-api-signature': signRequest(secret, ts, 'POST', '/v1/rfqs', payload),
+    });
+
+    expect((await send({})).body.error.code).toBe('AUTH.MISSING');
+    expect((await send(signed(String(Date.now() - 60_000)))).body.error.code).toBe('AUTH.STALE_TIMESTAMP');
+    expect((await send(signed(undefined, 'wrong-secret'))).body.error.code).toBe('AUTH.BAD_SIGNATURE');
+    const flipped = body.replace('"1"', '"2"');
+    expect((await send(signed(), flipped)).body.error.code).toBe('AUTH.BAD_SIGNATURE');
+    const once = signed();
+    expect((await send(once)).status).toBe(201);
+    const again = await send(once);
+    expect([again.status, again.body.error.code]).toEqual([401, 'AUTH.REPLAYED']);
+    expect((await send({ ...signed(), 'x-api-key': 'ak_doesnotexist' })).body.error.code).toBe(
+      'AUTH.UNKNOWN_KEY',
+    );
+
+    const charlie = platform.keys.get('taker-charlie')!;
+    await db.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [charlie.keyId]);
+    const revoked = await errorOf(platform.client('taker-charlie').rfqs());
+    expect(revoked).toMatchObject({ status: 401, code: 'AUTH.REVOKED_KEY' });
+    await expect(platform.client('taker-charlie').connect()).rejects.toThrow(/AUTH.REVOKED_KEY/);
+  });
+
+  it('isolates tenants: foreign ids are 404 exactly like missing ones, on every route and channel', async () => {
+    const takerWs = await connect(otherTaker);
+    const outsiderWs = await connect(maker);
+    const rfq = await taker.createRfq(rfqInput({ makers: ['maker-echo'] }));
+    const quote = await otherMaker.submitQuote({
+      rfqId: rfq.id,
+      ask: { price: '4100', quantity: '1' },
+      validForSeconds: 30,
+    });
+    const execution = await taker.accept(rfq.id, { quoteId: quote.id, side: 'BUY' });
+    const missing = randomUUID();
+
+    for (const [attempt, missingAttempt] of [
+      [otherTaker.rfq(rfq.id), otherTaker.rfq(missing)],
+      [
+        otherTaker.accept(rfq.id, { quoteId: quote.id, side: 'BUY' }),
+        otherTaker.accept(missing, { quoteId: quote.id, side: 'BUY' }),
+      ],
+      [otherTaker.cancelRfq(rfq.id), otherTaker.cancelRfq(missing)],
+      [otherTaker.trade(execution.fills[0]!.id), otherTaker.trade(missing)],
+      [maker.rfq(rfq.id), maker.rfq(missing)], // a maker the RFQ was not routed to
+      [
+        maker.submitQuote({ rfqId: rfq.id, ask: { price: '4100', quantity: '1' }, validForSeconds: 30 }),
+        maker.submitQuote({ rfqId: missing, ask: { price: '4100', quantity: '1' }, validForSeconds: 30 }),
+      ],
+      [maker.cancelQuote(quote.id), maker.cancelQuote(missing)],
+    ] as const) {
+      const [a, b] = [await errorOf(attempt), await errorOf(missingAttempt)];
+      expect(a?.status).toBe(404);
+      expect(b?.status).toBe(404);
+      expect(a?.code).toBe(b?.code);
+    }
+    expect((await otherTaker.rfqs()).data.map((r) => r.id)).not.toContain(rfq.id);
+    expect((await maker.makerRfqs()).data.map((r) => r.id)).not.toContain(rfq.id);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(outsiderWs.received.filter((n) => n.data.id === rfq.id || n.data.rfqId === rfq.id)).toEqual([]);
+    expect(takerWs.received.filter((n) => n.data.id === rfq.id || n.data.rfqId === rfq.id)).toEqual([]);
+    // Taker and maker scopes: an admin route is 403 for a trader.
+    expect(await errorOf(taker.admin('trades'))).toMatchObject({ status: 403 });
+  });
+
+  it('rejects malformed input with 400 and the error shape, and changes nothing', async () => {
+    const before = await databaseChecksum(db);
+    const bad: unknown[] = [
+      { ...rfqInput(), clientRfqId: 'a', quantity: 'abc' },
+      { ...rfqInput(), clientRfqId: 'b', quantity: '1.123456789' },
+      { ...rfqInput(), clientRfqId: 'c', quantity: 1 },
+      { ...rfqInput(), clientRfqId: 'd', quantity: '-1' },
+      { ...rfqInput(), clientRfqId: 'e', quantity: '0' },
+      { ...rfqInput(), clientRfqId: 'f', surprise: true },
+      { ...rfqInput(), clientRfqId: 'g', legs: [] },
+      { ...rfqInput(), clientRfqId: "h'; DROP TABLE rfqs; --" },
+      { ...rfqInput(), clientRfqId: 'i', legs: [{ instrument: 'BTC-NOPE', side: 'BUY' }] },
+      { ...rfqInput(), clientRfqId: 'j', legs: [{ instrument: call, side: 'HOLD' }] },
+    ];
+    for (const body of bad) {
+      const e = await errorOf(taker.request('POST', '/v1/rfqs', body));
+      expect(e?.status).toBe(400);
+      expect(e?.body.error).toEqual(
+        expect.objectContaining({
+          code: expect.any(String),
+          message: expect.any(String),
+          details: expect.any(Array),
+          correlationId: expect.any(String),
+        }),
+      );
+    }
+    const rfq = (await taker.rfqs()).data[0]!;
+    expect(
+      await errorOf(
+        taker.request('POST', `/v1/rfqs/${rfq.id}/accept`, { quoteId: randomUUID(), side: 'BUY' }),
+      ),
+    ).toMatchObject({ status: 400, code: 'IDEMPOTENCY.KEY_REQUIRED' });
+    const huge = {
+      ...rfqInput(),
+      clientRfqId: 'big',
+      makers: Array.from({ length: 5000 }, () => 'x'.repeat(20)),
+    };
+    expect(await errorOf(taker.request('POST', '/v1/rfqs', huge))).toMatchObject({ status: 413 });
+    expect(await databaseChecksum(db)).toEqual(before);
+  });
+
+  it('cancels a maker’s live quotes when its socket drops, within the heartbeat interval', async () => {
+    const rfq = await taker.createRfq(rfqInput());
+    const ws = await maker.connect();
+    const quote = await ws.call<{ id: string }>('quote.submit', {
+      rfqId: rfq.id,
+      clientQuoteId: randomUUID(),
+      ask: { price: '4100', quantity: '1' },
+      validForSeconds: 60,
+    });
+    ws.terminate();
+    const deadline = Date.now() + 3_000;
+    let state = 'LIVE';
+    while (state === 'LIVE' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = (await db.query(`SELECT state FROM quotes WHERE id = $1`, [quote.id])).rows[0].state;
+    }
+    expect(state).toBe('CANCELLED');
+  });
+
+  it('fans out across gateway instances: a taker on one sees the quote a maker sent to the other', async () => {
+    const second = await platform.startGateway({ WS_HEARTBEAT_MS: '1000' });
+    const takerWs = await connect(taker);
+    const makerOnSecond = platform.client('maker-foxtrot', second.baseUrl);
+    const rfq = await taker.createRfq(rfqInput());
+    const quote = await makerOnSecond.submitQuote({
+      rfqId: rfq.id,
+      ask: { price: '4150', quantity: '1' },
+      validForSeconds: 30,
+    });
+    const n = await takerWs.waitFor((x) => x.channel === 'quotes' && x.data.id === quote.id);
+    expect(n.data.event).toBe('quote.created');
+  });
+
+  it('rate-limits per key with 429 and Retry-After, shared through Redis', async () => {
+    const strict = await platform.startGateway({ RATE_LIMIT_PER_SECOND: '5', RATE_LIMIT_BURST: '10' });
+    const limitedAdmin = platform.client('maker-delta', strict.baseUrl);
+    const results = await Promise.all(Array.from({ length: 40 }, () => errorOf(limitedAdmin.strategy())));
+    const limited = results.filter((r) => r?.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(25);
+    expect(limited[0]!.code).toBe('RATE_LIMITED');
+    const k = platform.keys.get('maker-delta')!;
+    const ts = String(Date.now());
+    const r = await fetch(`${strict.baseUrl}/v1/maker/strategy`, {
+      headers: {
+        'x-api-key': k.keyId,
+        'x-api-timestamp': ts,
+        'x-api-signature': signRequest(k.secret, ts, 'GET', '/v1/maker/strategy', ''),
+      },
+    });
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('serves OpenAPI at /docs-json with every public route', async () => {
+    const doc = (await (await fetch(`${platform.baseUrl}/docs-json`)).json()) as {
+      paths: Record<string, unknown>;
+    };
+    for (const path of [
+      '/v1/rfqs',
+      '/v1/rfqs/{id}/accept',
+      '/v1/rfqs/{id}/execute',
+      '/v1/quotes',
+      '/v1/quotes/{id}',
+      '/v1/maker/strategy',
+      '/v1/trades',
+      '/v1/positions',
+      '/v1/admin/trades',
+      '/health',
+    ]) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+  });
+});
