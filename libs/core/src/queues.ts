@@ -25,20 +25,17 @@ export interface OutboxEventJob {
   createdAt: string;
 }
 
-export interface RfqBroadcastJob {
-  rfqId: string;
-  makerId: string;
-  reason: 'new' | 'requote';
-  correlationId: string | null;
-}
+/**
+ * Besides the `events` queue (every event), the relay copies some events to the queues of the
+ * workers that act on them. The job is the event itself and its id is the event id, so a
+ * re-relayed event is never processed twice.
+ */
+export const EVENT_ROUTES: Readonly<Record<string, readonly QueueName[]>> = {
+  'rfq.created': [QUEUES.rfqBroadcast],
+  'fill.booked': [QUEUES.hedge],
+};
 
 export type TimerJob =
   | { kind: 'rfq.expire'; rfqId: string }
   | { kind: 'quote.expire'; quoteId: string }
   | { kind: 'rfq.auto-execute'; rfqId: string };
-
-export interface HedgeJob {
-  makerId: string;
-  underlying: string;
-  triggerEventId: string;
-}

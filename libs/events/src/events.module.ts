@@ -12,7 +12,13 @@ export class EventsModule {
   static forRoot(options: { relay: boolean }): DynamicModule {
     return {
       module: EventsModule,
-      imports: [BullModule.registerQueue({ name: QUEUES.events })],
+      imports: [
+        BullModule.registerQueue(
+          { name: QUEUES.events },
+          { name: QUEUES.rfqBroadcast },
+          { name: QUEUES.hedge },
+        ),
+      ],
       providers: [OutboxRepository, EventBus, ...(options.relay ? [OutboxRelayService] : [])],
       exports: [OutboxRepository, EventBus, BullModule, ...(options.relay ? [OutboxRelayService] : [])],
     };

@@ -1,6 +1,6 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig, OutboxEventJob, QUEUES } from '@app/core';
+import { AppConfig, EVENT_ROUTES, OutboxEventJob, QUEUES } from '@app/core';
 import { PG_POOL, runInTransaction } from '@app/db';
 import { Queue } from 'bullmq';
 import pg from 'pg';
@@ -26,6 +26,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
   constructor(
     @Inject(PG_POOL) private readonly pool: pg.Pool,
     @InjectQueue(QUEUES.events) private readonly queue: Queue<OutboxEventJob>,
+    @InjectQueue(QUEUES.rfqBroadcast) private readonly rfqBroadcast: Queue<OutboxEventJob>,
+    @InjectQueue(QUEUES.hedge) private readonly hedge: Queue<OutboxEventJob>,
     private readonly outbox: OutboxRepository,
     private readonly bus: EventBus,
     private readonly config: AppConfig,
