@@ -95,19 +95,26 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
           createdAt: j.createdAt,
         }));
         await this.bus.publish(busEvents);
-        await this.queue.addBulk(
-          jobs.map((data) => ({
-            name: data.type,
-            data,
-            opts: {
-              jobId: data.eventId,
-              removeOnComplete: 10_000,
-              removeOnFail: 50_000,
-              attempts: 10,
-              backoff: { type: 'exponential', delay: 200 },
-            },
-          })),
-        );
+        const opts = (data: OutboxEventJob) => ({
+          jobId: data.eventId,
+          removeOnComplete: 10_000,
+          removeOnFail: 50_000,
+          attempts: 10,
+          backoff: { type: 'exponential' as const, delay: 200 },
+        });
+        const routed: Array<[string, Queue<OutboxEventJob>]> = [
+          [QUEUES.rfqBroadcast, this.rfqBroadcast],
+          [QUEUES.hedge, this.hedge],
+        ];
+        await Promise.all([
+          this.queue.addBulk(jobs.map((data) => ({ name: data.type, data, opts: opts(data) }))),
+          ...routed.map(([name, queue]) => {
+            const mine = jobs.filter((j) => EVENT_ROUTES[j.type]?.some((q) => q === name));
+            return mine.length > 0
+              ? queue.addBulk(mine.map((data) => ({ name: data.type, data, opts: opts(data) })))
+              : null;
+          }),
+        ]);
         await this.outbox.markPublished(
           client,
           rows.map((r) => r.id),
