@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuctionEngineModule, AuctionModule } from '@app/auction';
 import { AuditModule } from '@app/audit';
 import { EventsModule } from '@app/events';
+import { MarketDataModule } from '@app/market-data';
 import { RfqModule } from '@app/rfq';
 import { SettlementModule } from '@app/settlement';
 
@@ -11,6 +12,7 @@ import { SettlementModule } from '@app/settlement';
     AuditModule,
     EventsModule.forRoot({ relay: true }),
     RfqModule,
+    MarketDataModule.forRoot({ publish: true }),
     SettlementModule,
     AuctionModule,
     AuctionEngineModule,

@@ -3,6 +3,7 @@ import { ApiModule } from '@app/api';
 import { AuctionEngineModule, AuctionModule } from '@app/auction';
 import { AuditModule } from '@app/audit';
 import { EventsModule } from '@app/events';
+import { MarketDataModule } from '@app/market-data';
 import { RfqModule } from '@app/rfq';
 import { SettlementModule } from '@app/settlement';
 
@@ -12,6 +13,7 @@ import { SettlementModule } from '@app/settlement';
     AuditModule,
     EventsModule.forRoot({ relay: true }),
     RfqModule,
+    MarketDataModule.forRoot({ publish: true }),
     SettlementModule,
     AuctionModule,
     AuctionEngineModule,

@@ -6,3 +6,4 @@ export * from './config.module.js';
 export * from './queues.js';
 export * from './api-key-crypto.js';
 export * from './lifecycle.js';
+export * from './price-sources.js';

@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module, Provider } from '@nestjs/common';
-import { AppConfig } from '@app/core';
+import { AppConfig, LEG_THEO_SOURCE, LegTheoSource, MARK_SOURCE, MarkSource } from '@app/core';
+import type { PricedInstrument } from './market-snapshot.js';
 import { DeribitSource } from './deribit.source.js';
 import { MarketDataPublisher } from './market-data.publisher.js';
 import { MarketDataService } from './market-data.service.js';
@@ -36,8 +37,46 @@ export class MarketDataModule {
       : [];
     return {
       module: MarketDataModule,
-      providers: [MarketDataService, ...publishing],
-      exports: [MarketDataService, ...(options.publish ? [MARKET_DATA_SOURCE, MarketDataPublisher] : [])],
+      providers: [
+        MarketDataService,
+        ...publishing,
+        { provide: MARK_SOURCE, inject: [MarketDataService], useFactory: markSource },
+        { provide: LEG_THEO_SOURCE, inject: [MarketDataService], useFactory: theoSource },
+      ],
+      exports: [
+        MarketDataService,
+        MARK_SOURCE,
+        LEG_THEO_SOURCE,
+        ...(options.publish ? [MARKET_DATA_SOURCE, MarketDataPublisher] : []),
+      ],
     };
   }
+}
+
+/** Marks for the API: null rather than an error when the data is missing or stale. */
+function markSource(market: MarketDataService): MarkSource {
+  return {
+    markOf(instrument) {
+      try {
+        const v = market.value(instrument as PricedInstrument);
+        const snapshot = market.latest(instrument.underlying);
+        return { price: v.price, greeks: { ...v.greeks }, timestamp: snapshot?.timestamp ?? Date.now() };
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/** Leg theos for settlement's price split: without fresh data the split falls back to its default. */
+function theoSource(market: MarketDataService): LegTheoSource {
+  return {
+    theo(instrument) {
+      try {
+        return market.mark(instrument as PricedInstrument);
+      } catch {
+        return null;
+      }
+    },
+  };
 }

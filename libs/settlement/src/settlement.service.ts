@@ -1,8 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { AppConfig, Decimal, DomainError, ZERO } from '@app/core';
+import { AppConfig, Decimal, DomainError, LEG_THEO_SOURCE, LegTheoSource, ZERO } from '@app/core';
 import { AuditEntry } from '@app/audit';
 import { NewOutboxEvent } from '@app/events';
-import type { InstrumentInfo, QuoteView, ResolvedLeg, RfqView, Side } from '@app/rfq';
+import type { QuoteView, ResolvedLeg, RfqView, Side } from '@app/rfq';
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import { BookingRepository, NewFill } from './booking.repository.js';
@@ -13,12 +13,6 @@ import {
   computeFees,
   PositionState,
 } from './domain/index.js';
-
-/** Theoretical value of an instrument, used only to weight the split of a net price over legs. */
-export interface LegTheoSource {
-  theo(instrument: InstrumentInfo): number | null;
-}
-export const LEG_THEO_SOURCE = Symbol('LEG_THEO_SOURCE');
 
 /** A check run inside the booking transaction before anything is written (limits, freezes). */
 export interface FillGate {

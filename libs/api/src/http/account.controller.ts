@@ -1,11 +1,10 @@
 import { Controller, Get, Inject, Optional, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { dec, DomainError, NotFoundError } from '@app/core';
+import { dec, DomainError, MARK_SOURCE, MarkSource, NotFoundError } from '@app/core';
 import { InstrumentRepository, QuoteService, RfqService, quoteJson, rfqJson, QuoteView } from '@app/rfq';
 import { LedgerCheckService } from '@app/settlement';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
-import { MARK_SOURCE, MarkSource } from './mark-source.js';
 import { decodeCursor, encodeCursor, ReadRepository, TradeRow } from './read.repository.js';
 import { listQuerySchema, parse } from './validation.js';
 

@@ -13,12 +13,11 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuctionService, bestBidAsk, RankableQuote } from '@app/auction';
-import { dec, NotFoundError } from '@app/core';
+import { dec, MARK_SOURCE, MarkSource, NotFoundError } from '@app/core';
 import { InstrumentRepository, quoteJson, QuoteService, RfqService, RfqState, rfqJson } from '@app/rfq';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal, RequireScope } from '../auth/auth.guard.js';
+import { CurrentPrincipal, Public, RequireScope } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
-import { MARK_SOURCE, MarkSource } from './mark-source.js';
 import {
   acceptSchema,
   createRfqSchema,
@@ -179,6 +178,7 @@ export class RfqsController {
 }
 
 @ApiTags('public')
+@Public()
 @Controller('v1/instruments')
 export class InstrumentsController {
   constructor(
