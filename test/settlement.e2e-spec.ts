@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Decimal } from '@app/core';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Decimal, QUEUES } from '@app/core';
+import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { d, databaseChecksum, Harness, outcome, startEngineHarness } from './support/engine-harness.js';
 import { createTestEnv, TestEnv } from './support/test-env.js';
@@ -256,6 +258,25 @@ describe('auction, settlement and ledger', () => {
       rfq.id,
     ]);
     expect(fills.rows.map((r) => r.price)).toEqual(['2900.00000000', '2950.00000000']);
+  });
+
+  it('schedules expiry and auto-execution as delayed BullMQ jobs (regression: ids must not contain a colon)', async () => {
+    const queue = h.app.get<Queue>(getQueueToken(QUEUES.timers));
+    const rfq = (
+      await h.rfqs.create(taker(), {
+        clientRfqId: randomUUID(),
+        legs: [{ instrument: put, side: 'BUY', ratio: d(1) }],
+        quantity: d('1'),
+        expiresInSeconds: 60,
+        autoExecute: { side: 'BUY', limitPrice: d('3000'), afterSeconds: 30 },
+      })
+    ).rfq;
+    const expire = await queue.getJob(`rfq.expire-${rfq.id}`);
+    const auto = await queue.getJob(`rfq.auto-execute-${rfq.id}`);
+    expect(await expire?.getState()).toBe('delayed');
+    expect(await auto?.getState()).toBe('delayed');
+    const q = await quote(0, rfq.id, null, '2900', '1');
+    expect(await (await queue.getJob(`quote.expire-${q.id}`))?.getState()).toBe('delayed');
   });
 
   it('changes nothing on bad input', async () => {

@@ -6,6 +6,7 @@ import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
 import { RfqModule } from '@app/rfq';
 import { SettlementModule } from '@app/settlement';
+import { DemoTakerService } from './demo-taker.service.js';
 
 /** Gateway, engine and quoter capabilities in one process, for a laptop and for the demo. */
 @Module({
@@ -19,5 +20,6 @@ import { SettlementModule } from '@app/settlement';
     AuctionEngineModule,
     ApiModule,
   ],
+  providers: [DemoTakerService],
 })
 export class PlatformModule {}

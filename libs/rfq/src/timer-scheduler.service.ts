@@ -23,7 +23,8 @@ export class TimerScheduler {
           name: job.kind,
           data: job,
           opts: {
-            jobId: `${job.kind}:${'rfqId' in job ? job.rfqId : job.quoteId}`,
+            // BullMQ refuses ':' in custom job ids.
+            jobId: `${job.kind}-${'rfqId' in job ? job.rfqId : job.quoteId}`,
             delay: Math.max(0, at.getTime() - now),
             removeOnComplete: true,
             removeOnFail: 1_000,
