@@ -314,4 +314,124 @@ describe('gateway (REST + WebSocket)', () => {
       expect(Object.keys(doc.paths)).toContain(path);
     }
   });
+
+  it('kill switches: frozen underlying, account and platform refuse RFQs, quotes and fills with a clear code', async () => {
+    const freeze = (body: Record<string, unknown>) =>
+      admin.request('POST', '/v1/admin/controls/freeze', body);
+    const unfreeze = (body: Record<string, unknown>) =>
+      admin.request('POST', '/v1/admin/controls/unfreeze', body);
+
+    await freeze({ scope: 'UNDERLYING', target: 'BTC', reason: 'drill' });
+    expect(await errorOf(taker.createRfq(rfqInput()))).toMatchObject({
+      status: 409,
+      code: 'CONTROL.FROZEN_UNDERLYING',
+    });
+    await unfreeze({ scope: 'UNDERLYING', target: 'BTC' });
+    const rfq = await taker.createRfq(rfqInput());
+
+    const quote = await maker.submitQuote({
+      rfqId: rfq.id,
+      ask: { price: '4100', quantity: '1' },
+      validForSeconds: 30,
+    });
+    await freeze({ scope: 'ACCOUNT', target: 'maker-foxtrot', reason: 'runaway maker' });
+    expect((await db.query(`SELECT state FROM quotes WHERE id = $1`, [quote.id])).rows[0].state).toBe(
+      'CANCELLED',
+    );
+    expect(
+      await errorOf(
+        maker.submitQuote({ rfqId: rfq.id, ask: { price: '4100', quantity: '1' }, validForSeconds: 30 }),
+      ),
+    ).toMatchObject({ status: 409, code: 'CONTROL.FROZEN_ACCOUNT' });
+    await unfreeze({ scope: 'ACCOUNT', target: 'maker-foxtrot' });
+
+    const live = await maker.submitQuote({
+      rfqId: rfq.id,
+      ask: { price: '4100', quantity: '1' },
+      validForSeconds: 30,
+    });
+    await freeze({ scope: 'PLATFORM', reason: 'halt' });
+    expect(await errorOf(taker.accept(rfq.id, { quoteId: live.id, side: 'BUY' }))).toMatchObject({
+      status: 409,
+      code: 'CONTROL.FROZEN_PLATFORM',
+    });
+    await unfreeze({ scope: 'PLATFORM' });
+    expect((await taker.accept(rfq.id, { quoteId: live.id, side: 'BUY' })).filledQuantity).toBe('1');
+
+    const audit = await admin.admin<{
+      data: Array<{ action: string; before: unknown; after: { frozen: boolean } }>;
+    }>('audit?entityType=control&limit=20');
+    expect(audit.data.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['control.frozen', 'control.unfrozen']),
+    );
+    expect(audit.data.find((a) => a.action === 'control.unfrozen')?.before).toMatchObject({ frozen: true });
+  });
+
+  it('refuses a fill beyond the taker credit limit with 422 naming the limit, booking nothing', async () => {
+    const bravo = await db.query(
+      `UPDATE accounts SET credit_limit_premium = 1000 WHERE name = 'taker-bravo' RETURNING id`,
+    );
+    const rfq = await otherTaker.createRfq(rfqInput());
+    const quote = await maker.submitQuote({
+      rfqId: rfq.id,
+      ask: { price: '4100', quantity: '1' },
+      validForSeconds: 30,
+    });
+    const e = await errorOf(otherTaker.accept(rfq.id, { quoteId: quote.id, side: 'BUY' }));
+    expect(e).toMatchObject({ status: 422, code: 'RISK.CREDIT_LIMIT_PREMIUM' });
+    expect(JSON.stringify(e?.body.error.details)).toContain('creditLimitPremium');
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM fills WHERE taker_id = $1`, [bravo.rows[0].id])).rows[0]
+        .n,
+    ).toBe(0);
+  });
+
+  it('tells the full story of a trade to an admin', async () => {
+    const rfq = await taker.createRfq(rfqInput());
+    await otherMaker.submitQuote({
+      rfqId: rfq.id,
+      ask: { price: '4200', quantity: '1' },
+      validForSeconds: 30,
+    });
+    const winner = await maker.submitQuote({
+      rfqId: rfq.id,
+      ask: { price: '4150', quantity: '1' },
+      validForSeconds: 30,
+    });
+    const execution = await taker.execute(rfq.id, { side: 'BUY', quantity: '1', limitPrice: '4300' });
+    const story = await admin.admin<Record<string, any>>(`trades/${execution.fills[0]!.id}/story`);
+    expect(story.quotes).toHaveLength(2);
+    expect(story.quotes.find((q: { won: boolean }) => q.won).id).toBe(winner.id);
+    expect(story.decision.allocations).toEqual([{ quoteId: winner.id, quantity: '1', price: '4150' }]);
+    expect(story.ledger[0].postings.length).toBeGreaterThanOrEqual(4);
+    expect(story.confirmations).toHaveLength(2);
+    expect(await errorOf(taker.admin(`trades/${execution.fills[0]!.id}/story`))).toMatchObject({
+      status: 403,
+    });
+  });
+
+  it('keeps the audit log append-only and detects tampering by the database owner', async () => {
+    const verify = () =>
+      admin.admin<{ ok: boolean; records: number; firstBreak: { seq: string; reason: string } | null }>(
+        'audit/verify',
+      );
+    const clean = await verify();
+    expect(clean.ok).toBe(true);
+    expect(clean.records).toBeGreaterThan(10);
+    await expect(
+      db.query(`UPDATE audit_log SET action = 'forged' WHERE seq = (SELECT min(seq) + 5 FROM audit_log)`),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      db.query(`DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)`),
+    ).rejects.toThrow(/append-only/);
+    const target = (await db.query(`SELECT (min(seq) + 5)::text AS seq FROM audit_log`)).rows[0]
+      .seq as string;
+    await db.query(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete`);
+    await db.query(`UPDATE audit_log SET after = '{"forged": true}' WHERE seq = $1`, [target]);
+    await db.query(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete`);
+    const broken = await verify();
+    expect(broken.ok).toBe(false);
+    expect(broken.firstBreak?.seq).toBe(target);
+    expect(broken.firstBreak?.reason).toMatch(/edited/);
+  });
 });

@@ -4,6 +4,7 @@ import { AuditModule } from '@app/audit';
 import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
 import { RfqModule } from '@app/rfq';
+import { RiskModule } from '@app/risk';
 import { SettlementModule } from '@app/settlement';
 
 /** Auction, settlement, expiry timers and the outbox relay. */
@@ -14,6 +15,7 @@ import { SettlementModule } from '@app/settlement';
     RfqModule,
     MarketDataModule.forRoot({ publish: true }),
     SettlementModule,
+    RiskModule,
     AuctionModule,
     AuctionEngineModule,
   ],

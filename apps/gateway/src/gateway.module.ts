@@ -5,6 +5,7 @@ import { AuditModule } from '@app/audit';
 import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
 import { RfqModule } from '@app/rfq';
+import { RiskModule } from '@app/risk';
 import { SettlementModule } from '@app/settlement';
 
 /** HTTP + WebSocket face of the platform for takers, makers and admins. */
@@ -15,6 +16,7 @@ import { SettlementModule } from '@app/settlement';
     RfqModule,
     MarketDataModule.forRoot({ publish: false }),
     SettlementModule,
+    RiskModule,
     AuctionModule,
     ApiModule,
   ],

@@ -5,6 +5,7 @@ import { AuditModule } from '@app/audit';
 import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
 import { RfqModule } from '@app/rfq';
+import { RiskModule } from '@app/risk';
 import { SettlementModule } from '@app/settlement';
 import { DemoTakerService } from './demo-taker.service.js';
 
@@ -16,6 +17,7 @@ import { DemoTakerService } from './demo-taker.service.js';
     RfqModule,
     MarketDataModule.forRoot({ publish: true }),
     SettlementModule,
+    RiskModule,
     AuctionModule,
     AuctionEngineModule,
     ApiModule,

@@ -6,6 +6,7 @@ import { AuthGuard } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
 import { HealthController } from './health.controller.js';
 import { AccountController, AdminController } from './http/account.controller.js';
+import { AdminControlsController } from './http/admin-controls.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { MakerController, QuotesController } from './http/quotes.controller.js';
 import { ReadRepository } from './http/read.repository.js';
@@ -23,6 +24,7 @@ import { WsGateway } from './ws/ws.gateway.js';
     MakerController,
     AccountController,
     AdminController,
+    AdminControlsController,
   ],
   providers: [
     ApiKeyRepository,

@@ -66,6 +66,34 @@ export class AuditRepository {
     );
   }
 
+  /** Pages through the log, newest first, with filters; `before` is the seq cursor. */
+  async list(filter: {
+    entityType?: string;
+    entityId?: string;
+    actorId?: string;
+    action?: string;
+    from?: Date;
+    to?: Date;
+    before?: string;
+    limit: number;
+  }) {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.entityType) where.push(`entity_type = $${params.push(filter.entityType)}`);
+    if (filter.entityId) where.push(`entity_id = $${params.push(filter.entityId)}`);
+    if (filter.actorId) where.push(`actor_id = $${params.push(filter.actorId)}::uuid`);
+    if (filter.action) where.push(`action = $${params.push(filter.action)}`);
+    if (filter.from) where.push(`occurred_at >= $${params.push(filter.from)}`);
+    if (filter.to) where.push(`occurred_at < $${params.push(filter.to)}`);
+    if (filter.before) where.push(`seq < $${params.push(filter.before)}`);
+    const { rows } = await this.pool.query<Record<string, unknown>>(
+      `SELECT seq::text, occurred_at, actor_id, action, entity_type, entity_id, before, after, correlation_id, prev_hash, hash
+         FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.push(filter.limit)}`,
+      params,
+    );
+    return rows;
+  }
+
   /** Walks the whole chain in seq order, in pages, and names the first broken record. */
   async verify(pageSize = 5_000): Promise<{ ok: boolean; records: number; firstBreak: ChainBreak | null }> {
     let prev = GENESIS_HASH;

@@ -31,9 +31,19 @@ export interface ResolvedLeg {
   ratio: ReturnType<typeof dec>;
 }
 
+/** A pre-trade check on a new RFQ (kill switches): throws a DomainError to refuse it. */
+export interface RfqGate {
+  assertMayRequest(takerId: string, underlyings: string[]): Promise<void>;
+}
+
 @Injectable()
 export class RfqService {
   clock: Clock = systemClock;
+  private readonly gates: RfqGate[] = [];
+
+  addGate(gate: RfqGate): void {
+    this.gates.push(gate);
+  }
 
   constructor(
     private readonly rfqs: RfqRepository,
@@ -92,6 +102,8 @@ export class RfqService {
       }),
     );
     throwIfProblems(validateLegs(legs.map((l) => ({ instrumentId: l.instrument.id, ratio: l.ratio }))));
+    for (const gate of this.gates)
+      await gate.assertMayRequest(actor.accountId, [...new Set(legs.map((l) => l.instrument.underlying))]);
     if (!input.quantity.isPositive() || input.quantity.isZero()) {
       throw new ValidationError(
         'quantity must be positive',
