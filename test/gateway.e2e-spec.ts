@@ -399,11 +399,16 @@ describe('gateway (REST + WebSocket)', () => {
       validForSeconds: 30,
     });
     const execution = await taker.execute(rfq.id, { side: 'BUY', quantity: '1', limitPrice: '4300' });
-    const story = await admin.admin<Record<string, any>>(`trades/${execution.fills[0]!.id}/story`);
+    const story = await admin.admin<{
+      quotes: Array<{ id: string; won: boolean }>;
+      decision: { allocations: unknown };
+      ledger: Array<{ postings: unknown[] }>;
+      confirmations: unknown[];
+    }>(`trades/${execution.fills[0]!.id}/story`);
     expect(story.quotes).toHaveLength(2);
-    expect(story.quotes.find((q: { won: boolean }) => q.won).id).toBe(winner.id);
+    expect(story.quotes.find((q) => q.won)?.id).toBe(winner.id);
     expect(story.decision.allocations).toEqual([{ quoteId: winner.id, quantity: '1', price: '4150' }]);
-    expect(story.ledger[0].postings.length).toBeGreaterThanOrEqual(4);
+    expect(story.ledger[0]!.postings.length).toBeGreaterThanOrEqual(4);
     expect(story.confirmations).toHaveLength(2);
     expect(await errorOf(taker.admin(`trades/${execution.fills[0]!.id}/story`))).toMatchObject({
       status: 403,
