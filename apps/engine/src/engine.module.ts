@@ -4,7 +4,7 @@ import { AuditModule } from '@app/audit';
 import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
 import { RfqModule } from '@app/rfq';
-import { RiskModule } from '@app/risk';
+import { RiskEngineModule, RiskModule } from '@app/risk';
 import { SettlementModule } from '@app/settlement';
 
 /** Auction, settlement, expiry timers and the outbox relay. */
@@ -16,6 +16,7 @@ import { SettlementModule } from '@app/settlement';
     MarketDataModule.forRoot({ publish: true }),
     SettlementModule,
     RiskModule,
+    RiskEngineModule,
     AuctionModule,
     AuctionEngineModule,
   ],

@@ -5,7 +5,7 @@ import { AuditModule } from '@app/audit';
 import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
 import { RfqModule } from '@app/rfq';
-import { RiskModule } from '@app/risk';
+import { RiskEngineModule, RiskModule } from '@app/risk';
 import { SettlementModule } from '@app/settlement';
 import { DemoTakerService } from './demo-taker.service.js';
 
@@ -18,6 +18,7 @@ import { DemoTakerService } from './demo-taker.service.js';
     MarketDataModule.forRoot({ publish: true }),
     SettlementModule,
     RiskModule,
+    RiskEngineModule,
     AuctionModule,
     AuctionEngineModule,
     ApiModule,

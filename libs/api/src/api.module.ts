@@ -7,6 +7,7 @@ import { AuthService } from './auth/auth.service.js';
 import { HealthController } from './health.controller.js';
 import { AccountController, AdminController } from './http/account.controller.js';
 import { AdminControlsController } from './http/admin-controls.controller.js';
+import { AnalyticsController } from './http/analytics.controller.js';
 import { MetricsController } from './http/metrics.controller.js';
 import { MakerController, QuotesController } from './http/quotes.controller.js';
 import { ReadRepository } from './http/read.repository.js';
@@ -25,6 +26,7 @@ import { WsGateway } from './ws/ws.gateway.js';
     AccountController,
     AdminController,
     AdminControlsController,
+    AnalyticsController,
   ],
   providers: [
     ApiKeyRepository,

@@ -11,6 +11,8 @@ export const QUEUES = {
   timers: 'timers',
   /** Delta-hedging requests raised after a maker's fill. */
   hedge: 'hedge',
+  /** Delayed analytics work: fill markouts at 1 s, 10 s and 60 s. */
+  analytics: 'analytics',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -30,6 +32,11 @@ export interface OutboxEventJob {
  * workers that act on them. The job is the event itself and its id is the event id, so a
  * re-relayed event is never processed twice.
  */
+export interface MarkoutJob {
+  fillId: string;
+  horizonSeconds: number;
+}
+
 export const EVENT_ROUTES: Readonly<Record<string, readonly QueueName[]>> = {
   'rfq.created': [QUEUES.rfqBroadcast],
   'fill.booked': [QUEUES.hedge],

@@ -323,6 +323,9 @@ export class WsGateway
         clientQuoteId: undefined,
         takerId: undefined,
       });
+    } else if (event.type === 'control.changed') {
+      // A maker frozen by an admin or by its own protection learns it on its quotes channel.
+      this.push(p.makerId, 'quotes', { ...meta, ...p });
     } else if (event.type === 'fill.booked') {
       const toTaker = this.push(p.takerId, 'trades', { ...meta, ...p });
       const toMaker = this.push(p.makerId, 'trades', { ...meta, ...p });
