@@ -79,7 +79,7 @@ export class AnalyticsRepository {
    * beyond the best price across its fills).
    */
   async executionQuality(filter: { takerId?: string; since: Date; limit: number }) {
-    const { rows } = await this.pool.query(
+    const { rows } = await this.pool.query<Record<string, unknown>>(
       `WITH f AS (SELECT * FROM fills WHERE created_at >= $2 AND ($1::uuid IS NULL OR taker_id = $1) ORDER BY created_at DESC LIMIT $3),
        levels AS (
          SELECT f.id AS fill_id,
