@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { QUEUES } from '@app/core';
+import { ConfirmationRedriver } from './confirmation-redriver.service.js';
 import { EventBus } from './event-bus.js';
 import { OutboxRelayService } from './outbox-relay.service.js';
 import { OutboxRepository } from './outbox.repository.js';
@@ -19,7 +20,11 @@ export class EventsModule {
           { name: QUEUES.hedge },
         ),
       ],
-      providers: [OutboxRepository, EventBus, ...(options.relay ? [OutboxRelayService] : [])],
+      providers: [
+        OutboxRepository,
+        EventBus,
+        ...(options.relay ? [OutboxRelayService, ConfirmationRedriver] : []),
+      ],
       exports: [OutboxRepository, EventBus, BullModule, ...(options.relay ? [OutboxRelayService] : [])],
     };
   }
