@@ -4,6 +4,8 @@ import { StrategyRepository } from '@app/quoting';
 import { ApiKeyRepository } from './auth/api-key.repository.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
+import { ConsoleDataController } from './console/console-data.controller.js';
+import { ConsoleController } from './console/console.controller.js';
 import { HealthController } from './health.controller.js';
 import { AccountController, AdminController } from './http/account.controller.js';
 import { AdminControlsController } from './http/admin-controls.controller.js';
@@ -27,6 +29,8 @@ import { WsGateway } from './ws/ws.gateway.js';
     AdminController,
     AdminControlsController,
     AnalyticsController,
+    ConsoleController,
+    ConsoleDataController,
   ],
   providers: [
     ApiKeyRepository,

@@ -30,7 +30,7 @@ export class AuditRepository {
   async append(client: PoolClient, entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
-    const head = await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1');
+    const head = await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1');
     let prev = head.rows[0]?.hash ?? GENESIS_HASH;
     const now = new Date();
     const values: unknown[] = [];
@@ -88,7 +88,7 @@ export class AuditRepository {
     if (filter.before) where.push(`seq < $${params.push(filter.before)}`);
     const { rows } = await this.pool.query<Record<string, unknown>>(
       `SELECT seq::text, occurred_at, actor_id, action, entity_type, entity_id, before, after, correlation_id, prev_hash, hash
-         FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.push(filter.limit)}`,
+         FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY audit_log.seq DESC LIMIT $${params.push(filter.limit)}`,
       params,
     );
     return rows;
