@@ -3,6 +3,7 @@ import { AuctionEngineModule, AuctionModule } from '@app/auction';
 import { AuditModule } from '@app/audit';
 import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
+import { QuotingRiskModule } from '@app/quoting';
 import { RfqModule } from '@app/rfq';
 import { RiskEngineModule, RiskModule } from '@app/risk';
 import { SettlementModule } from '@app/settlement';
@@ -17,6 +18,7 @@ import { SettlementModule } from '@app/settlement';
     SettlementModule,
     RiskModule,
     RiskEngineModule,
+    QuotingRiskModule,
     AuctionModule,
     AuctionEngineModule,
   ],

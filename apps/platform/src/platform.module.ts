@@ -4,6 +4,7 @@ import { AuctionEngineModule, AuctionModule } from '@app/auction';
 import { AuditModule } from '@app/audit';
 import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
+import { QuoterWorkersModule } from '@app/quoting';
 import { RfqModule } from '@app/rfq';
 import { RiskEngineModule, RiskModule } from '@app/risk';
 import { SettlementModule } from '@app/settlement';
@@ -22,6 +23,7 @@ import { DemoTakerService } from './demo-taker.service.js';
     AuctionModule,
     AuctionEngineModule,
     ApiModule,
+    QuoterWorkersModule,
   ],
   providers: [DemoTakerService],
 })

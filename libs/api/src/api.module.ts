@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { StrategyRepository } from '@app/quoting';
+import { QuotingModule } from '@app/quoting';
 import { ApiKeyRepository } from './auth/api-key.repository.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { AuthService } from './auth/auth.service.js';
@@ -18,6 +18,7 @@ import { WsGateway } from './ws/ws.gateway.js';
 
 /** The public API: REST controllers, the WebSocket gateway, authentication and rate limits. */
 @Module({
+  imports: [QuotingModule],
   controllers: [
     HealthController,
     MetricsController,
@@ -36,7 +37,6 @@ import { WsGateway } from './ws/ws.gateway.js';
     ApiKeyRepository,
     AuthService,
     ReadRepository,
-    StrategyRepository,
     WsGateway,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

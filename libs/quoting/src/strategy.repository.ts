@@ -115,6 +115,14 @@ export class StrategyRepository {
     return toSettings(rows[0]!);
   }
 
+  /** The maker's settings if it has a row; unlike get(), never creates one (for non-makers too). */
+  async find(makerId: string): Promise<MakerStrategySettings | null> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM maker_strategies WHERE maker_id = $1', [
+      makerId,
+    ]);
+    return rows[0] ? toSettings(rows[0]) : null;
+  }
+
   async enabled(): Promise<MakerStrategySettings[]> {
     const { rows } = await this.pool.query<Row>(
       'SELECT * FROM maker_strategies WHERE enabled ORDER BY maker_id',

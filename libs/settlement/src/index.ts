@@ -4,3 +4,4 @@ export * from './booking.repository.js';
 export * from './settlement.service.js';
 export * from './settlement.module.js';
 export * from './ledger-check.service.js';
+export * from './hedge-booking.repository.js';

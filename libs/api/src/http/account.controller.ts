@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Optional, Param, Query } from '@nestjs/common'
 import { ApiTags } from '@nestjs/swagger';
 import { dec, DomainError, MARK_SOURCE, MarkSource, NotFoundError } from '@app/core';
 import { InstrumentRepository, QuoteService, RfqService, quoteJson, rfqJson, QuoteView } from '@app/rfq';
+import { InventoryService } from '@app/quoting';
 import { LedgerCheckService } from '@app/settlement';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.guard.js';
 import type { Principal } from '../auth/auth.service.js';
@@ -45,8 +46,15 @@ export class AccountController {
   constructor(
     private readonly read: ReadRepository,
     private readonly instruments: InstrumentRepository,
+    private readonly inventory: InventoryService,
     @Optional() @Inject(MARK_SOURCE) private readonly marks: MarkSource | null,
   ) {}
+
+  /** My Greeks by underlying and expiry bucket, realised and unrealised P&L, and the stress grid. */
+  @Get('risk')
+  async risk(@CurrentPrincipal() p: Principal) {
+    return this.inventory.riskReport(p.accountId);
+  }
 
   @Get('trades')
   async trades(@CurrentPrincipal() p: Principal, @Query() query: unknown) {
