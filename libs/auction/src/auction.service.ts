@@ -420,6 +420,9 @@ export class AuctionService {
         correlationId,
       },
     ]);
+    // The two writes to rows every booking shares (balances incl. the fee account, then the audit
+    // chain) come last, right before COMMIT.
+    await booked.applyBalances();
     await this.audit.append(client, [
       {
         actorId: rfq.takerId,

@@ -43,6 +43,12 @@ export interface BookedFills {
   fills: NewFill[];
   quoteUpdates: Array<{ quote: QuoteView; bidFilled: Decimal; askFilled: Decimal; state: 'LIVE' | 'FILLED' }>;
   events: NewOutboxEvent[];
+  /**
+   * Writes the balance read models. Every booking updates the fee account's balance row, so the
+   * caller runs this as late as it can (just before the audit append and COMMIT) to keep that
+   * shared row locked for as short a time as possible.
+   */
+  applyBalances: () => Promise<void>;
   audit: AuditEntry[];
 }
 
@@ -243,7 +249,7 @@ export class SettlementService {
         balances.set(key, (balances.get(key) ?? ZERO).plus(p.amount));
       }
     }
-    await this.booking.addToBalances(client, balances);
+    const applyBalances = () => this.booking.addToBalances(client, balances);
 
     const events: NewOutboxEvent[] = fills.map((f) => ({
       type: 'fill.booked',
@@ -269,6 +275,6 @@ export class SettlementService {
       },
       correlationId: ctx.correlationId,
     }));
-    return { fills, quoteUpdates, events, audit };
+    return { fills, quoteUpdates, events, audit, applyBalances };
   }
 }
