@@ -27,7 +27,7 @@ const auditQuery = z.strictObject({
   to: z.iso.datetime().optional(),
   cursor: z
     .string()
-    .regex(/^\d{1,19}$/)
+    .regex(/^\d{1,18}$/)
     .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
