@@ -1,19 +1,20 @@
 import 'reflect-metadata';
 import { Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { nestLogLevels } from '@app/api';
 import { installGracefulShutdown, loadConfigOrExit } from '@app/core';
-import { InfraModule } from '@app/db';
+import { assertMigrationsApplied, InfraModule, ReadPoolModule } from '@app/db';
+import { bootObservability } from '@app/observability';
 import { EngineModule } from './engine.module.js';
 
 const config = loadConfigOrExit();
+const observability = bootObservability('engine', config);
+await assertMigrationsApplied(config.DATABASE_URL, { configuredDir: config.MIGRATIONS_DIR });
 
-@Module({ imports: [InfraModule.forRoot(), EngineModule] })
+@Module({ imports: [InfraModule.forRoot(), ReadPoolModule, EngineModule] })
 class EngineAppModule {}
 
-const app = await NestFactory.createApplicationContext(EngineAppModule, {
-  logger: nestLogLevels(config.LOG_LEVEL),
-});
+const app = await NestFactory.createApplicationContext(EngineAppModule, { logger: observability.nestLogger });
 await app.init();
 installGracefulShutdown(app, 'engine', config.SHUTDOWN_TIMEOUT_MS);
+await observability.serveMetricsIfConfigured();
 new Logger('engine').log('engine running');

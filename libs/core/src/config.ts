@@ -50,6 +50,10 @@ export const configSchema = z.object({
   DEMO_TAKER: bool.default(false),
   DEMO_RFQ_PER_SECOND: z.coerce.number().min(0.01).max(1000).default(2),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  // /metrics and /health of the engine and quoter (which have no HTTP server of their own).
+  METRICS_PORT: int(0, 65_535).optional(),
+  // Where the start-up migration check finds prisma/migrations (found by default).
+  MIGRATIONS_DIR: z.string().min(1).optional(),
 });
 
 export type AppConfigShape = z.infer<typeof configSchema>;

@@ -6,3 +6,4 @@ export * from './redis.module.js';
 export * from './health.service.js';
 export * from './infra.module.js';
 export * from './seed.js';
+export * from './migration-check.js';
