@@ -15,7 +15,7 @@ import {
   runWithContext,
   secretsEqual,
 } from '@app/observability';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -89,7 +89,16 @@ export async function createHttpApp(
   logger: string | LoggerService,
   bodyLimit: number,
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit, genReqId: () => randomUUID() });
+  const adapter = new FastifyAdapter({
+    bodyLimit,
+    genReqId: () => randomUUID(),
+    // Router-level errors (bad URL encoding, over-long parameters) never reach Nest's filters.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.status(error.statusCode ?? 400).send({
+        error: { code: 'REQUEST.MALFORMED', message: error.message, details: [], correlationId: request.id },
+      });
+    },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule as never, adapter, {
     logger: typeof logger === 'string' ? nestLogLevels(logger) : logger,
     bufferLogs: false,

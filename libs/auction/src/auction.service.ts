@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, Decimal, DomainError, ValidationError, systemClock } from '@app/core';
+import { Clock, Decimal, DomainError, ValidationError, systemClock, isUuid } from '@app/core';
 import { AuditRepository } from '@app/audit';
 import { PG_POOL, runInTransaction } from '@app/db';
 import { OutboxRepository } from '@app/events';
@@ -140,9 +140,7 @@ export class AuctionService {
     return this.run(actor, rfq.id, scope, body, idempotencyKey, async (client, locked, quotes) => {
       const quote = quotes.find((q) => q.id === request.quoteId);
       if (!quote) {
-        const other = /^[0-9a-f-]{36}$/i.test(request.quoteId)
-          ? await this.rfqs.findQuote(client, request.quoteId)
-          : null;
+        const other = isUuid(request.quoteId) ? await this.rfqs.findQuote(client, request.quoteId) : null;
         if (!other || other.rfqId !== rfqId) throw quoteNotFound(request.quoteId);
         throw new QuoteNotLiveError(request.quoteId, other.state);
       }

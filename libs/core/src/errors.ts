@@ -71,3 +71,10 @@ export class UnavailableError extends DomainError {
     super('SERVICE.UNAVAILABLE', message, 'unavailable');
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A well-formed UUID: anything else is a missing id (404) rather than a database error. */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, Decimal, DomainError, ValidationError, systemClock } from '@app/core';
+import { Clock, Decimal, DomainError, ValidationError, systemClock, isUuid } from '@app/core';
 import { AuditRepository } from '@app/audit';
 import { runInTransaction } from '@app/db';
 import { NewOutboxEvent, OutboxRepository } from '@app/events';
@@ -143,8 +143,18 @@ export class QuoteService {
 
   private sameQuote(q: QuoteView, input: SubmitQuoteInput): boolean {
     const same = (a: QuoteView['bid'], b: QuoteSideInput | null | undefined) =>
-      (!a && !b) || (!!a && !!b && a.price.eq(b.price) && a.quantity.eq(b.quantity));
-    return q.rfqId === input.rfqId && same(q.bid, input.bid) && same(q.ask, input.ask);
+      (!a && !b) ||
+      (!!a &&
+        !!b &&
+        a.price.eq(b.price) &&
+        a.quantity.eq(b.quantity) &&
+        (a.minQuantity?.toFixed() ?? null) === (b.minQuantity?.toFixed() ?? null));
+    return (
+      q.rfqId === input.rfqId &&
+      same(q.bid, input.bid) &&
+      same(q.ask, input.ask) &&
+      q.cancelOnDisconnect === (input.cancelOnDisconnect ?? true)
+    );
   }
 
   private async insert(
@@ -257,13 +267,13 @@ export class QuoteService {
   }
 
   private async ownQuote(actor: Actor, quoteId: string): Promise<QuoteView> {
-    const q = /^[0-9a-f-]{36}$/i.test(quoteId) ? await this.rfqs.findQuote(this.rfqs.db, quoteId) : null;
+    const q = isUuid(quoteId) ? await this.rfqs.findQuote(this.rfqs.db, quoteId) : null;
     if (!q || (actor.role !== 'ADMIN' && q.makerId !== actor.accountId)) throw quoteNotFound(quoteId);
     return q;
   }
 
   async get(actor: Actor, quoteId: string): Promise<QuoteView> {
-    const q = /^[0-9a-f-]{36}$/i.test(quoteId) ? await this.rfqs.findQuote(this.rfqs.db, quoteId) : null;
+    const q = isUuid(quoteId) ? await this.rfqs.findQuote(this.rfqs.db, quoteId) : null;
     if (!q) throw quoteNotFound(quoteId);
     if (actor.role === 'MAKER' && q.makerId !== actor.accountId) throw quoteNotFound(quoteId);
     if (actor.role === 'TAKER') {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Decimal, dec } from '@app/core';
+import { Decimal, dec, isUuid } from '@app/core';
 import { PG_POOL } from '@app/db';
 import type { Pool, PoolClient } from 'pg';
 import type { QuoteState, RfqState, Side } from './domain/index.js';
@@ -380,7 +380,7 @@ export class RfqRepository {
   /** RFQs whose auto-execution is due but has not run (state still open). */
   async dueAutoExecutions(db: Db, now: Date, limit: number): Promise<string[]> {
     const { rows } = await db.query<{ id: string }>(
-      `SELECT id FROM rfqs WHERE state = 'OPEN' AND auto_execute_at IS NOT NULL AND auto_execute_at <= $1 AND expires_at > $1
+      `SELECT id FROM rfqs WHERE state IN ('OPEN', 'PARTIALLY_FILLED') AND auto_execute_at IS NOT NULL AND auto_execute_at <= $1 AND expires_at > $1
         ORDER BY auto_execute_at LIMIT $2`,
       [now, limit],
     );
@@ -392,7 +392,7 @@ export class RfqRepository {
     idsOrNames: string[],
   ): Promise<Array<{ id: string; name: string; role: string }>> {
     if (idsOrNames.length === 0) return [];
-    const uuids = idsOrNames.filter((v) => /^[0-9a-f-]{36}$/i.test(v));
+    const uuids = idsOrNames.filter((v) => isUuid(v));
     const { rows } = await db.query<{ id: string; name: string; role: string }>(
       `SELECT id, name, role FROM accounts WHERE name = ANY($1::text[]) OR id = ANY($2::uuid[])`,
       [idsOrNames, uuids],

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Clock, DomainError, ValidationError, dec, systemClock } from '@app/core';
+import { Clock, DomainError, ValidationError, dec, systemClock, isUuid } from '@app/core';
 import { AuditRepository } from '@app/audit';
 import { runInTransaction } from '@app/db';
 import { OutboxRepository } from '@app/events';
@@ -102,8 +102,6 @@ export class RfqService {
       }),
     );
     throwIfProblems(validateLegs(legs.map((l) => ({ instrumentId: l.instrument.id, ratio: l.ratio }))));
-    for (const gate of this.gates)
-      await gate.assertMayRequest(actor.accountId, [...new Set(legs.map((l) => l.instrument.underlying))]);
     if (!input.quantity.isPositive() || input.quantity.isZero()) {
       throw new ValidationError(
         'quantity must be positive',
@@ -161,6 +159,10 @@ export class RfqService {
       return this.sameRfq(existing, input, legs)
         ? { rfq: existing, created: false }
         : Promise.reject(duplicateClientId('rfq', input.clientRfqId));
+
+    // Kill switches after the client-id lookup: a retry of an RFQ that exists gets it back.
+    for (const gate of this.gates)
+      await gate.assertMayRequest(actor.accountId, [...new Set(legs.map((l) => l.instrument.underlying))]);
 
     const id = randomUUID();
     try {
@@ -231,7 +233,7 @@ export class RfqService {
 
   /** The RFQ as `actor` may see it: its taker, a maker it is routed to, or an admin; else 404. */
   async getVisible(actor: Actor, id: string): Promise<RfqView> {
-    const rfq = /^[0-9a-f-]{36}$/i.test(id) ? await this.rfqs.findRfq(this.rfqs.db, id) : null;
+    const rfq = isUuid(id) ? await this.rfqs.findRfq(this.rfqs.db, id) : null;
     if (!rfq || !this.canSee(actor, rfq)) throw rfqNotFound(id);
     return rfq;
   }

@@ -264,6 +264,7 @@ export class ConsoleDataController {
   async pnlHistory(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Query() query: unknown) {
     adminOnly(p);
     const q = parse(historyQuery, query);
+    parse(z.string().max(64), name);
     const maker = (
       await this.pool.query<{ id: string; name: string }>(
         `SELECT id, name FROM accounts WHERE role = 'MAKER' AND (name = $1 OR id::text = $1)`,

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Optional, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { dec, DomainError, MARK_SOURCE, MarkSource, NotFoundError } from '@app/core';
+import { dec, DomainError, MARK_SOURCE, MarkSource, NotFoundError, isUuid } from '@app/core';
 import { InstrumentRepository, QuoteService, RfqService, quoteJson, rfqJson, QuoteView } from '@app/rfq';
 import { InventoryService } from '@app/quoting';
 import { LedgerCheckService } from '@app/settlement';
@@ -75,7 +75,7 @@ export class AccountController {
 
   @Get('trades/:id')
   async trade(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
-    const t = /^[0-9a-f-]{36}$/i.test(id) ? await this.read.trade(id) : null;
+    const t = isUuid(id) ? await this.read.trade(id) : null;
     if (!t) throw new NotFoundError('trade', id);
     return tradeJson(t, p);
   }

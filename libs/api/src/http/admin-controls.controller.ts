@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { AuditRepository } from '@app/audit';
-import { dec, DomainError, NotFoundError } from '@app/core';
+import { dec, DomainError, NotFoundError, isUuid } from '@app/core';
 import { PG_POOL } from '@app/db';
 import { QuoteService } from '@app/rfq';
 import { ControlsService, controlJson } from '@app/risk';
@@ -155,7 +155,7 @@ export class AdminControlsController {
   @RequireScope('admin')
   async story(@CurrentPrincipal() p: Principal, @Param('id') id: string) {
     adminOnly(p);
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new NotFoundError('trade', id);
+    if (!isUuid(id)) throw new NotFoundError('trade', id);
     const fill = (await this.pool.query('SELECT * FROM fills WHERE id = $1', [id])).rows[0] as
       Record<string, unknown> | undefined;
     if (!fill) throw new NotFoundError('trade', id);

@@ -11,7 +11,9 @@ import {
   jsonSchema,
   listQuerySchema,
   parse,
+  QUOTE_STATE_SET,
   replaceQuoteSchema,
+  statesOf,
   strategySchema,
   submitQuoteSchema,
 } from './validation.js';
@@ -45,7 +47,7 @@ export class QuotesController {
     const q = parse(listQuerySchema, query);
     const rows = await this.quotes.list(p, {
       rfqId: q.rfqId,
-      states: q.state as QuoteView['state'][] | undefined,
+      states: statesOf(q.state, QUOTE_STATE_SET) as QuoteView['state'][] | undefined,
       limit: q.limit,
     });
     return { data: rows.map((r) => quoteJson(r)) };

@@ -1,3 +1,4 @@
+import { isUuid } from '@app/core';
 import { Inject, Injectable } from '@nestjs/common';
 import { PG_POOL } from '@app/db';
 import type { Pool } from 'pg';
@@ -32,7 +33,7 @@ export function encodeCursor(at: Date, id: string): string {
 export function decodeCursor(raw: string | undefined): Cursor | null {
   if (!raw) return null;
   const [at, id] = Buffer.from(raw, 'base64url').toString('utf8').split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/i.test(id)) return null;
+  if (!at || !id || Number.isNaN(Date.parse(at)) || !isUuid(id)) return null;
   return { at: new Date(at), id };
 }
 

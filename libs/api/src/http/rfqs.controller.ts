@@ -26,6 +26,8 @@ import {
   jsonSchema,
   listQuerySchema,
   parse,
+  RFQ_STATE_SET,
+  statesOf,
 } from './validation.js';
 
 @ApiTags('takers')
@@ -59,7 +61,10 @@ export class RfqsController {
   @ApiOperation({ summary: 'My RFQs (takers), newest first' })
   async list(@CurrentPrincipal() p: Principal, @Query() query: unknown) {
     const q = parse(listQuerySchema, query);
-    const rows = await this.rfqs.list(p, { states: q.state as RfqState[] | undefined, limit: q.limit });
+    const rows = await this.rfqs.list(p, {
+      states: statesOf(q.state, RFQ_STATE_SET) as RfqState[] | undefined,
+      limit: q.limit,
+    });
     return { data: rows.map((r) => rfqJson(r, { revealTaker: p.role !== 'MAKER' })) };
   }
 
