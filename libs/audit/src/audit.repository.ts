@@ -30,7 +30,9 @@ export class AuditRepository {
   async append(client: PoolClient, entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await client.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
-    const head = await client.query<{ hash: string }>('SELECT hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1');
+    const head = await client.query<{ hash: string }>(
+      'SELECT hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1',
+    );
     let prev = head.rows[0]?.hash ?? GENESIS_HASH;
     const now = new Date();
     const values: unknown[] = [];
