@@ -196,7 +196,8 @@ export async function seedDatabase(prisma: PrismaClient, options: SeedOptions): 
         create: { makerId: account.id, ...spec.strategy },
         update: {},
       });
-      for (const underlying of SEED_UNDERLYINGS) {
+      // Limits for the built-in strategies only; the external demo maker manages its own risk.
+      for (const underlying of spec.strategy.enabled ? SEED_UNDERLYINGS : []) {
         const spot = underlying.spot;
         await prisma.riskLimit.upsert({
           where: { makerId_underlying: { makerId: account.id, underlying: underlying.symbol } },
