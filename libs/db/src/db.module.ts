@@ -1,4 +1,4 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/core';
 import pg from 'pg';
 import { PG_POOL } from './db.tokens.js';
@@ -14,13 +14,18 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => value);
     {
       provide: PG_POOL,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        new pg.Pool({
+      useFactory: (config: AppConfig) => {
+        const pool = new pg.Pool({
           connectionString: config.DATABASE_URL,
           max: config.DATABASE_POOL_SIZE,
           idleTimeoutMillis: 30_000,
           application_name: 'rfq-platform',
-        }),
+        });
+        // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the
+        // process: the pool discards it and the next query opens a fresh connection.
+        pool.on('error', (error) => new Logger('pg-pool').warn(`idle connection lost: ${error.message}`));
+        return pool;
+      },
     },
     PrismaService,
   ],

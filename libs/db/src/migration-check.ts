@@ -146,7 +146,7 @@ export const READ_POOL = Symbol('READ_POOL');
               max: config.DATABASE_POOL_SIZE,
               idleTimeoutMillis: 30_000,
               application_name: 'rfq-platform-read',
-            })
+            }).on('error', () => undefined) // a dropped idle connection is simply discarded
           : primary,
     },
   ],

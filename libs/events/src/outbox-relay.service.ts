@@ -1,5 +1,11 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { AppConfig, EVENT_ROUTES, OutboxEventJob, QUEUES } from '@app/core';
 import { PG_POOL, runInTransaction } from '@app/db';
 import { Queue } from 'bullmq';
@@ -15,7 +21,7 @@ const BATCH = 200;
  * of engines can relay at once; publishing is at-least-once and every consumer is idempotent.
  */
 @Injectable()
-export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelayService.name);
   private listener: pg.Client | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -44,7 +50,8 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     this.kick();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before shutdown, not on it: the BullMQ queues it publishes to are closed by then.
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
