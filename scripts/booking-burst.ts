@@ -173,6 +173,6 @@ try {
 }
 // Stop the relay before Nest closes the BullMQ queues: its shutdown hook can run after theirs, and a
 // drain started in between fails with "Connection is closed" (harmless: rolled back, retried later).
-if (relay) await app.get(OutboxRelayService).onApplicationShutdown();
+if (relay) await app.get(OutboxRelayService).beforeApplicationShutdown();
 await app.close();
 process.exit(code);
