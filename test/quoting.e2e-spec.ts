@@ -237,6 +237,12 @@ describe('built-in market makers', () => {
       [{ instrument: 'BTC-PERPETUAL', side: 'BUY', ratio: d(1) }],
       [ids['maker-foxtrot']!],
     );
+    // The external maker sets a 50 BTC delta limit for itself (the seed gives it none).
+    await pool.query(
+      `INSERT INTO risk_limits (maker_id, underlying, max_abs_delta) VALUES ($1, 'BTC', 50)
+       ON CONFLICT (maker_id, underlying) DO UPDATE SET max_abs_delta = 50`,
+      [ids['maker-foxtrot']],
+    );
     const { quote } = await quotes.submit(foxtrot, {
       rfqId: rfq.id,
       clientQuoteId: randomUUID(),
