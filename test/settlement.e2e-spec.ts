@@ -104,6 +104,10 @@ describe('auction, settlement and ledger', () => {
     const report = await h.ledger.run();
     expect(report.problems).toEqual([]);
     expect((await h.audit.verify()).ok).toBe(true);
+    // The two-sided quote traded its ask and filled the RFQ; its untouched bid is cancelled with the
+    // RFQ (FILLED means every side consumed, see docs/auction-rules.md).
+    const quoteRow = await h.pool.query(`SELECT state, ask_filled::text FROM quotes WHERE id = $1`, [q.id]);
+    expect(quoteRow.rows[0]).toEqual({ state: 'CANCELLED', ask_filled: '1.00000000' });
     // The quote is consumed: it can never fill again.
     expect(
       await outcome(() => h.auction.accept(taker(), rfq.id, { quoteId: q.id, side: 'BUY' }, randomUUID())),
@@ -214,8 +218,19 @@ describe('auction, settlement and ledger', () => {
         outcome(() => h.quotes.cancel(h.makers[0]!, q.id)),
       ]);
       expect([accepted, cancelled].filter((o) => o === 'ok')).toHaveLength(1);
-      const state = (await h.pool.query(`SELECT state FROM quotes WHERE id = $1`, [q.id])).rows[0].state;
-      expect(state).toBe(accepted === 'ok' ? 'FILLED' : 'CANCELLED');
+      // Either way the quote ends CANCELLED: a winning accept takes its ask and fills the RFQ, which
+      // cancels the untouched bid with it. What differs is whether the ask traded.
+      const row = (
+        await h.pool.query(
+          `SELECT q.state, q.ask_filled::text, count(f.id)::int AS fills FROM quotes q LEFT JOIN fills f ON f.quote_id = q.id WHERE q.id = $1 GROUP BY q.id`,
+          [q.id],
+        )
+      ).rows[0];
+      expect(row).toEqual(
+        accepted === 'ok'
+          ? { state: 'CANCELLED', ask_filled: '1.00000000', fills: 1 }
+          : { state: 'CANCELLED', ask_filled: '0.00000000', fills: 0 },
+      );
     }
     for (let i = 0; i < 5; i++) {
       const rfq = await newRfq();
