@@ -157,7 +157,7 @@ describe('operability', () => {
       const all = json(engine).filter((l) => l.correlationId === correlationId);
       return all.some((l) => l.job === 'fill.booked') ? all : null;
     });
-    expect(engineLines.map((l) => l.job)).toEqual(expect.arrayContaining(['rfq.created', 'fill.booked']));
+    expect(engineLines.map((l) => l.job)).toEqual(expect.arrayContaining(['fill.booked']));
     expect(engineLines.every((l) => l.queue === 'events' && l.app === 'engine')).toBe(true);
   });
 
@@ -192,7 +192,7 @@ describe('operability', () => {
     }
     const engineText = await (await fetch(`http://127.0.0.1:${engineMetrics}/metrics`)).text();
     expect(engineText).toMatch(
-      /^rfq_job_duration_seconds_count\{.*queue="events",name="rfq.created",outcome="completed"/m,
+      /^rfq_job_duration_seconds_count\{.*queue="events",name="fill.booked",outcome="completed"/m,
     );
     expect(engineText).toMatch(/^rfq_job_wait_seconds_bucket\{.*queue="events"/m);
     expect(engineText).toMatch(/^rfq_jobs_stalled_total|# TYPE rfq_jobs_stalled_total counter/m);

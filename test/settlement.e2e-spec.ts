@@ -290,8 +290,26 @@ describe('auction, settlement and ledger', () => {
     const auto = await queue.getJob(`rfq.auto-execute-${rfq.id}`);
     expect(await expire?.getState()).toBe('delayed');
     expect(await auto?.getState()).toBe('delayed');
+    // Quotes have no timer job: the engine's sweeper expires them (next test).
     const q = await quote(0, rfq.id, null, '2900', '1');
-    expect(await (await queue.getJob(`quote.expire-${q.id}`))?.getState()).toBe('delayed');
+    expect(await queue.getJob(`quote.expire-${q.id}`)).toBeUndefined();
+  });
+
+  it('expires a quote past its validity through the sweeper, and never fills it', async () => {
+    const rfq = await newRfq();
+    const q = await quote(0, rfq.id, null, '4100', '1', null, 1);
+    await new Promise((r) => setTimeout(r, Math.max(0, q.validUntil.getTime() - Date.now()) + 5));
+    expect(
+      await outcome(() => h.auction.accept(taker(), rfq.id, { quoteId: q.id, side: 'BUY' }, randomUUID())),
+    ).toBe('QUOTE.NOT_LIVE');
+    // The engine's own sweeper may get there first; an extra sweep is harmless.
+    await h.sweeper.sweep();
+    const row = await h.pool.query(`SELECT state FROM quotes WHERE id = $1`, [q.id]);
+    expect(row.rows[0].state).toBe('EXPIRED');
+    const events = await h.pool.query(`SELECT type FROM outbox_events WHERE aggregate_id = $1 ORDER BY seq`, [
+      q.id,
+    ]);
+    expect(events.rows.map((r) => r.type)).toEqual(['quote.created', 'quote.expired']);
   });
 
   it('changes nothing on bad input', async () => {

@@ -1,7 +1,7 @@
 import { INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuctionEngineModule, AuctionModule, AuctionService, ExpirySweeper } from '@app/auction';
-import { AuditModule, AuditRepository } from '@app/audit';
+import { AuditModule, AuditRepository, AuditSealerModule } from '@app/audit';
 import { AppConfig, Decimal, DomainError } from '@app/core';
 import { InfraModule, PG_POOL, PrismaService, seedDatabase } from '@app/db';
 import { EventsModule, OutboxRelayService } from '@app/events';
@@ -9,6 +9,7 @@ import { Actor, QuoteService, RfqModule, RfqService } from '@app/rfq';
 import { LedgerCheckService, SettlementModule } from '@app/settlement';
 import type { Pool } from 'pg';
 import type { TestEnv } from './test-env.js';
+import { rowText } from './fingerprint.js';
 
 export interface Harness {
   app: INestApplicationContext;
@@ -37,6 +38,7 @@ export async function startEngineHarness(env: TestEnv, options: { seed?: boolean
       SettlementModule,
       AuctionModule,
       AuctionEngineModule,
+      AuditSealerModule,
     ],
   })
   class HarnessModule {}
@@ -95,7 +97,7 @@ export async function databaseChecksum(pool: Pool): Promise<Record<string, strin
   const result: Record<string, string> = {};
   for (const { tablename } of rows) {
     const r = await pool.query<{ h: string | null }>(
-      `SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) AS h FROM "${tablename}" t`,
+      `SELECT md5(coalesce(string_agg(${rowText(tablename)}, '|' ORDER BY ${rowText(tablename)}), '')) AS h FROM "${tablename}" t`,
     );
     result[tablename] = r.rows[0]?.h ?? '';
   }

@@ -2,6 +2,7 @@ import { createRng, type Rng } from '@app/pricing';
 import { signRequest } from '@app/sdk';
 import { request as httpRequest } from 'node:http';
 import type { Pool } from 'pg';
+import { rowText } from './fingerprint.js';
 
 /**
  * Helpers of the API fuzzer (test/fuzz.e2e-spec.ts): routes and schemas from the OpenAPI document,
@@ -513,7 +514,7 @@ export class TableFingerprint {
       this.sql = `SELECT ${rows
         .map(
           ({ tablename }) =>
-            `(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM "${tablename}" t) AS "${tablename}"`,
+            `(SELECT md5(coalesce(string_agg(${rowText(tablename)}, '|' ORDER BY ${rowText(tablename)}), '')) FROM "${tablename}" t) AS "${tablename}"`,
         )
         .join(', ')}`;
     }

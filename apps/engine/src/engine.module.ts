@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuctionEngineModule, AuctionModule } from '@app/auction';
-import { AuditModule } from '@app/audit';
+import { AuditModule, AuditSealerModule } from '@app/audit';
 import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
 import { QuotingRiskModule } from '@app/quoting';
@@ -21,6 +21,7 @@ import { SettlementModule } from '@app/settlement';
     QuotingRiskModule,
     AuctionModule,
     AuctionEngineModule,
+    AuditSealerModule,
   ],
 })
 export class EngineModule {}

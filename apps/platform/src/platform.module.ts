@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ApiModule } from '@app/api';
 import { AuctionEngineModule, AuctionModule } from '@app/auction';
-import { AuditModule } from '@app/audit';
+import { AuditModule, AuditSealerModule } from '@app/audit';
 import { EventsModule } from '@app/events';
 import { MarketDataModule } from '@app/market-data';
 import { QuoterWorkersModule } from '@app/quoting';
@@ -22,6 +22,7 @@ import { DemoTakerService } from './demo-taker.service.js';
     RiskEngineModule,
     AuctionModule,
     AuctionEngineModule,
+    AuditSealerModule,
     ApiModule,
     QuoterWorkersModule,
   ],

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Clock, Decimal, DomainError, ValidationError, systemClock, isUuid } from '@app/core';
 import { AuditRepository } from '@app/audit';
-import { PG_POOL, runInTransaction } from '@app/db';
+import { PG_POOL, rollbackHooksToSavepoint, runInTransaction, savepointHooks } from '@app/db';
 import { OutboxRepository } from '@app/events';
 import {
   Actor,
@@ -281,6 +281,7 @@ export class AuctionService {
       const stored = await this.idempotency.claim(client, actor.accountId, key, scope, hash);
       if (stored) return { stored, replayed: true };
       await client.query('SAVEPOINT booking');
+      savepointHooks(client);
       try {
         const rfq = await this.rfqs.lockRfq(client, rfqId, 'UPDATE');
         if (!rfq) throw rfqNotFound(rfqId);
@@ -300,6 +301,7 @@ export class AuctionService {
         if (!(error instanceof DomainError) || error.kind === 'bad_request' || error.kind === 'unavailable')
           throw error;
         await client.query('ROLLBACK TO SAVEPOINT booking');
+        rollbackHooksToSavepoint(client);
         const response = {
           status: 0,
           body: {

@@ -4,12 +4,14 @@ import { QuoteService, RfqRepository, RfqService } from '@app/rfq';
 import type { Pool } from 'pg';
 import { AuctionService } from './auction.service.js';
 
-const SWEEP_MS = 1_000;
+// Quotes expire only here, so the interval bounds how late a taker sees a quote.expired event.
+const SWEEP_MS = 250;
 const BATCH = 200;
 
 /**
- * The backstop for timer jobs lost with Redis: every second, whatever PostgreSQL says is due
- * (expired RFQs and quotes, auto-executions) is handled. Safe to run on every engine at once.
+ * Every quarter second, whatever PostgreSQL says is due is handled: quotes past their validity
+ * (their only expiry path) and, as the backstop for timer jobs lost with Redis, expired RFQs and
+ * auto-executions. Safe to run on every engine at once.
  */
 @Injectable()
 export class ExpirySweeper implements OnApplicationBootstrap, OnApplicationShutdown {

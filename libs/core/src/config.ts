@@ -45,7 +45,7 @@ export const configSchema = z.object({
   SIGNATURE_WINDOW_MS: int(1_000, 300_000).default(30_000),
   BODY_LIMIT_BYTES: int(1_024, 10_485_760).default(65_536),
   WS_HEARTBEAT_MS: int(500, 120_000).default(10_000),
-  OUTBOX_POLL_MS: int(5, 60_000).default(50),
+  OUTBOX_POLL_MS: int(5, 60_000).default(250),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   DEMO_TAKER: bool.default(false),
   DEMO_RFQ_PER_SECOND: z.coerce.number().min(0.01).max(1000).default(2),

@@ -3,7 +3,7 @@
  * prefixed with a Redis hash tag (config QUEUE_PREFIX) so BullMQ also works on Redis Cluster.
  */
 export const QUEUES = {
-  /** Outbox events relayed after commit (fan-out to sockets, confirmations, inventory refresh). */
+  /** Relayed events the engine acts on after commit (maker protection and markouts after a fill). */
   events: 'events',
   /** New or changed RFQs broadcast to the built-in makers' quoting workers. */
   rfqBroadcast: 'rfq-broadcast',
@@ -27,19 +27,20 @@ export interface OutboxEventJob {
   createdAt: string;
 }
 
-/**
- * Besides the `events` queue (every event), the relay copies some events to the queues of the
- * workers that act on them. The job is the event itself and its id is the event id, so a
- * re-relayed event is never processed twice.
- */
 export interface MarkoutJob {
   fillId: string;
   horizonSeconds: number;
 }
 
+/**
+ * Which relayed events become durable jobs, and on which queues. Every event reaches the gateways'
+ * sockets through pub/sub; only those with a worker acting on them are also enqueued (a BullMQ job
+ * costs several Redis round trips). The job is the event itself and its id is the event id, so a
+ * re-relayed event is never processed twice.
+ */
 export const EVENT_ROUTES: Readonly<Record<string, readonly QueueName[]>> = {
   'rfq.created': [QUEUES.rfqBroadcast],
-  'fill.booked': [QUEUES.hedge],
+  'fill.booked': [QUEUES.events, QUEUES.hedge],
 };
 
 export type TimerJob =

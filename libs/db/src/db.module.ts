@@ -19,6 +19,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => value);
           connectionString: config.DATABASE_URL,
           max: config.DATABASE_POOL_SIZE,
           idleTimeoutMillis: 30_000,
+          // A saturated pool answers 503 after a bound instead of queueing requests forever.
+          connectionTimeoutMillis: 10_000,
           application_name: 'rfq-platform',
         });
         // An idle client dropped by the server (restart, pg_terminate_backend) must not crash the

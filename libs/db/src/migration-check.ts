@@ -145,6 +145,7 @@ export const READ_POOL = Symbol('READ_POOL');
               connectionString: config.DATABASE_READ_URL,
               max: config.DATABASE_POOL_SIZE,
               idleTimeoutMillis: 30_000,
+              connectionTimeoutMillis: 10_000,
               application_name: 'rfq-platform-read',
             }).on('error', () => undefined) // a dropped idle connection is simply discarded
           : primary,

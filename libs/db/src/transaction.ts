@@ -9,6 +9,28 @@ export interface TransactionOptions {
   maxAttempts?: number;
 }
 
+/**
+ * Work to run once the transaction on a client has committed (never on rollback), such as pushing
+ * its events to live subscribers ahead of the outbox relay. Only transactions run by
+ * `runInTransaction` collect it; elsewhere `afterCommit` is a no-op.
+ */
+const commitHooks = new WeakMap<PoolClient, Array<Array<() => void>>>();
+
+export function afterCommit(client: PoolClient, hook: () => void): void {
+  const frames = commitHooks.get(client);
+  frames?.[frames.length - 1]?.push(hook);
+}
+
+/** A savepoint for hooks: `rollbackHooksToSavepoint` drops those added since (mirror SAVEPOINT). */
+export function savepointHooks(client: PoolClient): void {
+  commitHooks.get(client)?.push([]);
+}
+
+export function rollbackHooksToSavepoint(client: PoolClient): void {
+  const frames = commitHooks.get(client);
+  if (frames && frames.length > 1) frames[frames.length - 1] = [];
+}
+
 export function isRetryableDbError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && RETRYABLE.has(code)) return true;
@@ -34,18 +56,26 @@ export async function runInTransaction<T>(
     try {
       client = await pool.connect();
       await client.query(options.isolation ? `BEGIN ISOLATION LEVEL ${options.isolation}` : 'BEGIN');
+      commitHooks.set(client, [[]]);
       const result = await work(client);
       await client.query('COMMIT');
+      const hooks = commitHooks.get(client)?.flat() ?? [];
+      commitHooks.delete(client);
       client.release();
+      for (const hook of hooks) hook();
       return result;
     } catch (error) {
       if (client) {
+        commitHooks.delete(client);
         const broken = await client.query('ROLLBACK').then(
           () => false,
           () => true,
         );
         client.release(broken ? (error as Error) : undefined);
       }
+      // No connection within the pool's bound: the platform is saturated, retrying would add load.
+      if (!client && error instanceof Error && /timeout exceeded when trying to connect/.test(error.message))
+        throw new UnavailableError();
       if (!isRetryableDbError(error)) throw error;
       if (attempt >= maxAttempts) throw new UnavailableError();
       await sleep(Math.random() * 5 * 2 ** attempt);

@@ -60,6 +60,7 @@ export class ConfirmationRedriver implements OnApplicationBootstrap, OnApplicati
       payload: r.payload,
       correlationId: r.correlation_id,
       createdAt: r.created_at.toISOString(),
+      redelivery: true,
     }));
     await this.bus.publish(events);
     return events.length;

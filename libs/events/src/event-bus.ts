@@ -3,7 +3,11 @@ import { AppConfig } from '@app/core';
 import { REDIS, redisOptions } from '@app/db';
 import { Redis } from 'ioredis';
 
-/** A relayed outbox event as it travels over Redis pub/sub to every gateway instance. */
+/**
+ * An outbox event as it travels over Redis pub/sub to every gateway instance. The same event
+ * usually arrives twice (pushed right after its commit, then by the relay): subscribers that act
+ * on it drop repeats by `id` (see `RecentIds`).
+ */
 export interface BusEvent {
   id: string;
   type: string;
@@ -11,6 +15,8 @@ export interface BusEvent {
   payload: Record<string, unknown>;
   correlationId: string | null;
   createdAt: string;
+  /** Re-published on purpose (an undelivered confirmation): not to be dropped as a repeat. */
+  redelivery?: boolean;
 }
 
 /**
@@ -54,5 +60,26 @@ export class EventBus implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.subscriber?.quit().catch(() => undefined);
+  }
+}
+
+/** Remembers event ids seen in the last `ttlMs`, to drop the relay's repeat of an early push. */
+export class RecentIds {
+  private current = new Set<string>();
+  private previous = new Set<string>();
+  private rotatedAt = Date.now();
+
+  constructor(private readonly ttlMs = 30_000) {}
+
+  /** True the first time an id is seen within the window. */
+  firstSight(id: string, now = Date.now()): boolean {
+    if (now - this.rotatedAt > this.ttlMs) {
+      this.previous = this.current;
+      this.current = new Set();
+      this.rotatedAt = now;
+    }
+    if (this.current.has(id) || this.previous.has(id)) return false;
+    this.current.add(id);
+    return true;
   }
 }

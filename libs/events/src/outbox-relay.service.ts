@@ -16,8 +16,8 @@ import { OUTBOX_CHANNEL, OutboxRepository } from './outbox.repository.js';
 const BATCH = 200;
 
 /**
- * Moves committed outbox events to BullMQ (durable consumers, job id = event id) and to the
- * gateways' pub/sub, then marks them published. Rows are claimed with SKIP LOCKED, so any number
+ * Moves committed outbox events to the gateways' pub/sub and, where a worker acts on them
+ * (`EVENT_ROUTES`), to BullMQ (job id = event id), then marks them published. Rows are claimed with SKIP LOCKED, so any number
  * of engines can relay at once; publishing is at-least-once and every consumer is idempotent.
  */
 @Injectable()
@@ -110,18 +110,18 @@ export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplica
           backoff: { type: 'exponential' as const, delay: 200 },
         });
         const routed: Array<[string, Queue<OutboxEventJob>]> = [
+          [QUEUES.events, this.queue],
           [QUEUES.rfqBroadcast, this.rfqBroadcast],
           [QUEUES.hedge, this.hedge],
         ];
-        await Promise.all([
-          this.queue.addBulk(jobs.map((data) => ({ name: data.type, data, opts: opts(data) }))),
-          ...routed.map(([name, queue]) => {
+        await Promise.all(
+          routed.map(([name, queue]) => {
             const mine = jobs.filter((j) => EVENT_ROUTES[j.type]?.some((q) => q === name));
             return mine.length > 0
               ? queue.addBulk(mine.map((data) => ({ name: data.type, data, opts: opts(data) })))
-              : null;
+              : Promise.resolve([]);
           }),
-        ]);
+        );
         await this.outbox.markPublished(
           client,
           rows.map((r) => r.id),

@@ -1,5 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { afterCommit } from '@app/db';
+import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import { EventBus } from './event-bus.js';
 
 export interface NewOutboxEvent {
   type: string;
@@ -20,20 +23,60 @@ export const OUTBOX_CHANNEL = 'outbox';
 
 @Injectable()
 export class OutboxRepository {
-  /** Writes events inside the caller's transaction: they exist if and only if the change commits. */
+  private readonly logger = new Logger(OutboxRepository.name);
+
+  constructor(@Optional() private readonly bus: EventBus | null = null) {}
+
+  /**
+   * Writes events inside the caller's transaction: they exist if and only if the change commits.
+   * Once it commits they are also pushed straight to the gateways (best effort, ahead of the
+   * relay, which publishes them again: subscribers drop the repeat by event id).
+   */
   async append(client: PoolClient, events: NewOutboxEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const createdAt = new Date();
     const values: unknown[] = [];
+    const ids: string[] = [];
     const tuples = events.map((e, i) => {
-      values.push(e.type, e.aggregateType, e.aggregateId, JSON.stringify(e.payload), e.correlationId);
-      const b = i * 5;
-      return `(gen_random_uuid(), $${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}::jsonb, $${b + 5})`;
+      const id = randomUUID();
+      ids.push(id);
+      values.push(
+        id,
+        e.type,
+        e.aggregateType,
+        e.aggregateId,
+        JSON.stringify(e.payload),
+        e.correlationId,
+        createdAt,
+      );
+      const b = i * 7;
+      return `($${b + 1}::uuid, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6}, $${b + 7})`;
     });
+    // One round trip: the NOTIFY rides on the insert (a data-modifying CTE always runs).
     await client.query(
-      `INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload, correlation_id) VALUES ${tuples.join(',')}`,
+      `WITH ins AS (INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload, correlation_id, created_at) VALUES ${tuples.join(',')})
+       SELECT pg_notify('${OUTBOX_CHANNEL}', '')`,
       values,
     );
-    await client.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
+    const bus = this.bus;
+    if (!bus) return;
+    afterCommit(client, () => {
+      bus
+        .publish(
+          events.map((e, i) => ({
+            id: ids[i]!,
+            type: e.type,
+            aggregateId: e.aggregateId,
+            // The stored form: what the relay will publish for the same id.
+            payload: JSON.parse(JSON.stringify(e.payload)) as Record<string, unknown>,
+            correlationId: e.correlationId,
+            createdAt: createdAt.toISOString(),
+          })),
+        )
+        .catch((error: unknown) =>
+          this.logger.warn(`early publish (the relay will cover it): ${String(error)}`),
+        );
+    });
   }
 
   /** Claims a batch of unpublished events; concurrent relays skip each other's rows. */

@@ -3,7 +3,7 @@ import { Decimal } from '@app/core';
 import { PG_POOL, runInTransaction } from '@app/db';
 import { MarketDataService } from '@app/market-data';
 import { InstrumentRepository } from '@app/rfq';
-import { type BookedHedge, HedgeBookingRepository } from '@app/settlement';
+import { type BookedHedge, BookingRepository, HedgeBookingRepository } from '@app/settlement';
 import type { Pool } from 'pg';
 import { planHedge, type HedgePlan } from './hedge-plan.js';
 import { InventoryService } from './inventory.service.js';
@@ -41,6 +41,7 @@ export class HedgerService {
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly strategies: StrategyRepository,
     private readonly hedges: HedgeBookingRepository,
+    private readonly bookings: BookingRepository,
     private readonly instruments: InstrumentRepository,
     private readonly market: MarketDataService,
     private readonly inventory: InventoryService,
@@ -55,6 +56,10 @@ export class HedgerService {
     const makerId = payload.makerId;
     if (typeof makerId !== 'string') return outcome;
     const strategy = await this.strategies.find(makerId);
+    // A built-in maker has no socket: its worker receiving the fill is its confirmation (else the
+    // re-driver would re-publish the fill until it gives up).
+    if (strategy?.enabled && typeof payload.id === 'string')
+      await this.bookings.markConfirmationsDelivered(this.pool, payload.id, [makerId]);
     // Only built-in makers (an enabled strategy) are hedged, and only when they ask for it.
     if (!strategy?.enabled || !strategy.hedgeEnabled) return outcome;
     const underlyings = Array.isArray(payload.underlyings)

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { BusEvent, EventBus } from '@app/events';
+import { BusEvent, EventBus, RecentIds } from '@app/events';
 import { MarketDataService, type MarketSnapshot } from '@app/market-data';
 import type { FactorExposure } from '@app/pricing';
 import { type InstrumentInfo, InstrumentRepository } from '@app/rfq';
@@ -39,6 +39,7 @@ export class InventoryService implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger(InventoryService.name);
   private readonly cache = new Map<string, { loadedAt: number; rows: Promise<HeldPosition[]> }>();
   private readonly versions = new Map<string, number>();
+  private readonly seen = new RecentIds();
   private readonly listeners = new Set<(accountId: string) => void>();
   // Last valuation per (account, underlyings): every quote of a maker in one requote pass shares it.
   private readonly valued = new Map<string, { key: string; risk: Promise<InventoryRisk> }>();
@@ -61,6 +62,8 @@ export class InventoryService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private onEvent(event: BusEvent): void {
+    // A repeat of an event (early push, then the relay) would invalidate and requote twice.
+    if (!this.seen.firstSight(event.id)) return;
     const p = event.payload;
     if (event.type === 'fill.booked') {
       for (const id of [p.makerId, p.takerId]) if (typeof id === 'string') this.invalidate(id);

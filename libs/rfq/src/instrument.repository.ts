@@ -48,8 +48,12 @@ export class InstrumentRepository {
     return [...this.byName.values()];
   }
 
+  // Callers run inside open transactions: waiting there for a refresh that needs another pooled
+  // connection let enough concurrent transactions exhaust the pool and hang. Only the first load
+  // (and a genuine miss) waits; a stale cache is served while it refreshes in the background.
   private async ensureFresh(): Promise<void> {
-    if (Date.now() - this.loadedAt > REFRESH_MS) await this.reload();
+    if (this.loadedAt === 0) return this.reload();
+    if (Date.now() - this.loadedAt > REFRESH_MS) void this.reload().catch(() => undefined);
   }
 
   private reload(): Promise<void> {

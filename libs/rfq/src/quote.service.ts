@@ -25,7 +25,6 @@ import { quoteJson } from './rfq.json.js';
 import { RfqRepository } from './rfq.repository.js';
 import { RfqService } from './rfq.service.js';
 import type { Actor, QuoteSideInput, QuoteView, RfqView, SubmitQuoteInput } from './rfq.types.js';
-import { TimerScheduler } from './timer-scheduler.service.js';
 
 export const QUOTE_MAX_VALIDITY_SECONDS = 3_600;
 
@@ -37,6 +36,9 @@ export interface QuoteGate {
 /**
  * Quotes from every maker, external or built-in, go through here: the same rules for all. The RFQ
  * row is share-locked while a quote is written, so a quote never lands on an RFQ being closed.
+ * A quote has no timer job: an accept checks its validity in the booking transaction, and the
+ * engine's sweeper marks due quotes EXPIRED (most quotes are replaced, filled or cancelled first,
+ * and a delayed job per quote cost more Redis and PostgreSQL round trips than the quote itself).
  */
 @Injectable()
 export class QuoteService {
@@ -48,7 +50,6 @@ export class QuoteService {
     private readonly rfqService: RfqService,
     private readonly outbox: OutboxRepository,
     private readonly audit: AuditRepository,
-    private readonly timers: TimerScheduler,
   ) {}
 
   addGate(gate: QuoteGate): void {
@@ -127,9 +128,6 @@ export class QuoteService {
 
     try {
       const quote = await runInTransaction(this.rfqs.db, (client) => this.insert(client, actor, input, null));
-      await this.timers.schedule([
-        { job: { kind: 'quote.expire', quoteId: quote.id }, at: quote.validUntil },
-      ]);
       return { quote, created: true };
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
@@ -177,7 +175,7 @@ export class QuoteService {
     const side = (s: QuoteSideInput | null | undefined) =>
       s ? { price: s.price, quantity: s.quantity, minQuantity: s.minQuantity ?? null } : null;
     if (replaces) await this.rfqs.setQuoteState(client, [replaces.id], 'REPLACED');
-    await this.rfqs.insertQuote(client, {
+    const quote = await this.rfqs.insertQuote(client, {
       id,
       rfqId: rfq.id,
       makerId: actor.accountId,
@@ -189,7 +187,6 @@ export class QuoteService {
       cancelOnDisconnect: input.cancelOnDisconnect ?? true,
       createdAt: now,
     });
-    const quote = (await this.rfqs.findQuote(client, id))!;
     const payload = { ...quoteJson(quote), takerId: rfq.takerId };
     const correlationId = actor.correlationId ?? null;
     const events: NewOutboxEvent[] = [];
@@ -262,7 +259,6 @@ export class QuoteService {
       assertQuoteTransition('LIVE', 'REPLACED');
       return this.insert(client, actor, full, locked);
     });
-    await this.timers.schedule([{ job: { kind: 'quote.expire', quoteId: quote.id }, at: quote.validUntil }]);
     return quote;
   }
 

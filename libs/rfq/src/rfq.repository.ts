@@ -128,7 +128,7 @@ export interface NewRfq {
   disclosed: boolean;
   routedToAll: boolean;
   makers: string[];
-  legs: Array<{ instrumentId: string; side: Side; ratio: Decimal }>;
+  legs: Array<{ instrumentId: string; instrument: string; side: Side; ratio: Decimal }>;
   autoExecute: { side: Side; limitPrice: Decimal; at: Date } | null;
   expiresAt: Date;
   createdAt: Date;
@@ -153,11 +153,19 @@ export interface NewQuote {
 export class RfqRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  async insertRfq(client: PoolClient, rfq: NewRfq): Promise<void> {
-    await client.query(
-      `INSERT INTO rfqs (id, taker_id, client_rfq_id, quantity, disclosed, routed_to_all, auto_side, auto_limit_price,
-                         auto_execute_at, expires_at, created_at, updated_at, correlation_id)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12)`,
+  /** Inserts the RFQ with its legs and maker list in one statement and returns it as stored. */
+  async insertRfq(client: PoolClient, rfq: NewRfq): Promise<RfqView> {
+    const { rows } = await client.query<Omit<RfqRow, 'legs' | 'makers'>>(
+      `WITH r AS (
+         INSERT INTO rfqs (id, taker_id, client_rfq_id, quantity, disclosed, routed_to_all, auto_side, auto_limit_price,
+                           auto_execute_at, expires_at, created_at, updated_at, correlation_id)
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$11,$12) RETURNING *),
+       l AS (
+         INSERT INTO rfq_legs (rfq_id, leg_index, instrument_id, side, ratio)
+         SELECT $1, ord - 1, l.instrument_id, l.side::"Side", l.ratio
+           FROM unnest($13::uuid[], $14::text[], $15::numeric[]) WITH ORDINALITY AS l(instrument_id, side, ratio, ord)),
+       m AS (INSERT INTO rfq_makers (rfq_id, maker_id) SELECT $1, unnest($16::uuid[]))
+       SELECT * FROM r`,
       [
         rfq.id,
         rfq.takerId,
@@ -171,25 +179,23 @@ export class RfqRepository {
         rfq.expiresAt,
         rfq.createdAt,
         rfq.correlationId,
-      ],
-    );
-    await client.query(
-      `INSERT INTO rfq_legs (rfq_id, leg_index, instrument_id, side, ratio)
-       SELECT $1, ord - 1, l.instrument_id, l.side::"Side", l.ratio
-         FROM unnest($2::uuid[], $3::text[], $4::numeric[]) WITH ORDINALITY AS l(instrument_id, side, ratio, ord)`,
-      [
-        rfq.id,
         rfq.legs.map((l) => l.instrumentId),
         rfq.legs.map((l) => l.side),
         rfq.legs.map((l) => l.ratio.toFixed()),
+        rfq.makers,
       ],
     );
-    if (rfq.makers.length > 0) {
-      await client.query(`INSERT INTO rfq_makers (rfq_id, maker_id) SELECT $1, unnest($2::uuid[])`, [
-        rfq.id,
-        rfq.makers,
-      ]);
-    }
+    return toRfq({
+      ...rows[0]!,
+      legs: rfq.legs.map((l, i) => ({
+        leg_index: i,
+        instrument_id: l.instrumentId,
+        instrument: l.instrument,
+        side: l.side,
+        ratio: l.ratio.toFixed(),
+      })),
+      makers: rfq.makers.length > 0 ? [...rfq.makers].sort() : null,
+    });
   }
 
   async findRfq(db: Db, id: string): Promise<RfqView | null> {
@@ -207,9 +213,8 @@ export class RfqRepository {
 
   /** Locks the RFQ row (FOR UPDATE: fills, cancel, expiry; FOR SHARE: new quotes) and reads it. */
   async lockRfq(client: PoolClient, id: string, mode: 'UPDATE' | 'SHARE'): Promise<RfqView | null> {
-    const locked = await client.query(`SELECT id FROM rfqs WHERE id = $1 FOR ${mode}`, [id]);
-    if (locked.rowCount === 0) return null;
-    return this.findRfq(client, id);
+    const { rows } = await client.query<RfqRow>(`${RFQ_SELECT} WHERE r.id = $1 FOR ${mode} OF r`, [id]);
+    return rows[0] ? toRfq(rows[0]) : null;
   }
 
   async listRfqs(
@@ -245,11 +250,11 @@ export class RfqRepository {
     );
   }
 
-  async insertQuote(client: PoolClient, q: NewQuote): Promise<void> {
-    await client.query(
+  async insertQuote(client: PoolClient, q: NewQuote): Promise<QuoteView> {
+    const { rows } = await client.query<QuoteRow>(
       `INSERT INTO quotes (id, rfq_id, maker_id, client_quote_id, bid_price, bid_quantity, bid_min_quantity,
                            ask_price, ask_quantity, ask_min_quantity, valid_until, replaces_id, cancel_on_disconnect, created_at, updated_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$14)`,
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$14) RETURNING *`,
       [
         q.id,
         q.rfqId,
@@ -267,6 +272,7 @@ export class RfqRepository {
         q.createdAt,
       ],
     );
+    return toQuote(rows[0]!);
   }
 
   async findQuote(db: Db, id: string): Promise<QuoteView | null> {

@@ -165,9 +165,10 @@ export class RfqService {
       await gate.assertMayRequest(actor.accountId, [...new Set(legs.map((l) => l.instrument.underlying))]);
 
     const id = randomUUID();
+    let rfq: RfqView;
     try {
-      await runInTransaction(this.rfqs.db, async (client) => {
-        await this.rfqs.insertRfq(client, {
+      rfq = await runInTransaction(this.rfqs.db, async (client) => {
+        const rfq = await this.rfqs.insertRfq(client, {
           id,
           takerId: actor.accountId,
           clientRfqId: input.clientRfqId,
@@ -175,13 +176,17 @@ export class RfqService {
           disclosed: input.disclosed ?? false,
           routedToAll: makers.length === 0,
           makers,
-          legs: legs.map((l) => ({ instrumentId: l.instrument.id, side: l.side, ratio: l.ratio })),
+          legs: legs.map((l) => ({
+            instrumentId: l.instrument.id,
+            instrument: l.instrument.name,
+            side: l.side,
+            ratio: l.ratio,
+          })),
           autoExecute,
           expiresAt,
           createdAt: now,
           correlationId: actor.correlationId ?? null,
         });
-        const rfq = (await this.rfqs.findRfq(client, id))!;
         const payload = rfqJson(rfq);
         await this.outbox.append(client, [
           {
@@ -203,6 +208,7 @@ export class RfqService {
             correlationId: actor.correlationId ?? null,
           },
         ]);
+        return rfq;
       });
     } catch (error) {
       if ((error as { code?: string }).code === '23505') {
@@ -212,7 +218,6 @@ export class RfqService {
       }
       throw error;
     }
-    const rfq = (await this.rfqs.findRfq(this.rfqs.db, id))!;
     await this.timers.schedule([
       { job: { kind: 'rfq.expire', rfqId: id }, at: expiresAt },
       ...(autoExecute ? [{ job: { kind: 'rfq.auto-execute' as const, rfqId: id }, at: autoExecute.at }] : []),

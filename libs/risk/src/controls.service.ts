@@ -1,9 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AuditRepository } from '@app/audit';
-import { DomainError } from '@app/core';
+import { AppConfig, DomainError } from '@app/core';
 import { PG_POOL, runInTransaction } from '@app/db';
 import { OutboxRepository } from '@app/events';
+import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
+
+const CONTROLS_CHANNEL = 'controls';
+// How stale the cached kill switches may be if a change notification is lost.
+const SNAPSHOT_TTL_MS = 1_000;
 
 export type ControlScope = 'PLATFORM' | 'ACCOUNT' | 'UNDERLYING';
 
@@ -69,19 +74,53 @@ export function controlJson(c: ControlView) {
  * fills. Every change is audited with who, what, before and after.
  */
 @Injectable()
-export class ControlsService {
+export class ControlsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ControlsService.name);
+  private snapshot: { rows: Row[]; at: number } | null = null;
+  private loading: Promise<Row[]> | null = null;
+  private generation = 0;
+  private listener: pg.Client | null = null;
+
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly audit: AuditRepository,
     private readonly outbox: OutboxRepository,
+    private readonly config: AppConfig,
   ) {}
+
+  /** Every process hears a change the moment it commits and drops its cached kill switches. */
+  async onModuleInit(): Promise<void> {
+    const listener = new pg.Client({ connectionString: this.config.DATABASE_URL });
+    listener.on('notification', () => this.invalidate());
+    listener.on('error', (error) => {
+      this.logger.warn(`controls listener: ${error.message}`);
+      this.invalidate();
+      this.listener = null;
+    });
+    try {
+      await listener.connect();
+      await listener.query(`LISTEN ${CONTROLS_CHANNEL}`);
+      this.listener = listener;
+    } catch (error) {
+      // The TTL alone then bounds staleness.
+      this.logger.warn(`controls listener unavailable: ${String(error)}`);
+      await listener.end().catch(() => undefined);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.listener?.end().catch(() => undefined);
+  }
 
   async list(): Promise<ControlView[]> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM controls ORDER BY scope, target');
     return rows.map(toView);
   }
 
-  /** Throws when any of the given scopes is frozen now; runs in the caller's transaction when given one. */
+  /**
+   * Throws when any of the given scopes is frozen now; runs in the caller's transaction when given one.
+   * This reads the table: the booking transaction uses it, so no fill ever passes a committed freeze.
+   */
   async assertNotFrozen(
     db: Pool | PoolClient,
     accountIds: string[],
@@ -96,6 +135,53 @@ export class ControlsService {
     );
     const hit = rows[0];
     if (hit) throw new FrozenError(hit.scope, hit.target, hit.reason);
+  }
+
+  /**
+   * The same check against a cached snapshot of the frozen controls, for new RFQs and quotes: a
+   * query fewer on the hottest paths. A change reaches every process by NOTIFY on commit (and the
+   * snapshot expires after a second in any case); a quote that slips in during that window can
+   * still never fill, because the booking transaction checks the table itself.
+   */
+  async assertNotFrozenCached(accountIds: string[], underlyings: string[], now = new Date()): Promise<void> {
+    const rows = await this.frozenRows();
+    const applies = (r: Row) =>
+      (r.until === null || r.until > now) &&
+      (r.scope === 'PLATFORM' ||
+        (r.scope === 'ACCOUNT' && accountIds.includes(r.target)) ||
+        (r.scope === 'UNDERLYING' && underlyings.includes(r.target)));
+    const hit =
+      rows.find((r) => r.scope === 'UNDERLYING' && applies(r)) ??
+      rows.find((r) => r.scope === 'ACCOUNT' && applies(r)) ??
+      rows.find((r) => r.scope === 'PLATFORM' && applies(r));
+    if (hit) throw new FrozenError(hit.scope, hit.target, hit.reason);
+  }
+
+  private async frozenRows(): Promise<Row[]> {
+    if (this.snapshot && Date.now() - this.snapshot.at < SNAPSHOT_TTL_MS) return this.snapshot.rows;
+    if (!this.loading) {
+      const at = Date.now();
+      const generation = this.generation;
+      const loading = this.pool
+        .query<Row>('SELECT * FROM controls WHERE frozen')
+        .then(({ rows }) => {
+          // A change announced while this read was in flight may be missing from it: use it for
+          // the callers already waiting, but do not keep it.
+          if (generation === this.generation) this.snapshot = { rows, at };
+          return rows;
+        })
+        .finally(() => {
+          if (this.loading === loading) this.loading = null;
+        });
+      this.loading = loading;
+    }
+    return this.loading;
+  }
+
+  private invalidate(): void {
+    this.generation++;
+    this.snapshot = null;
+    this.loading = null;
   }
 
   async set(
@@ -120,6 +206,7 @@ export class ControlsService {
         [input.scope, target, input.frozen, input.reason, input.until, actorId],
       );
       const after = toView(rows[0]!);
+      await c.query(`SELECT pg_notify('${CONTROLS_CHANNEL}', '')`);
       await this.outbox.append(c, [
         {
           type: 'control.changed',
@@ -142,6 +229,8 @@ export class ControlsService {
       ]);
       return after;
     };
-    return client ? work(client) : runInTransaction(this.pool, work);
+    const result = await (client ? work(client) : runInTransaction(this.pool, work));
+    this.invalidate();
+    return result;
   }
 }

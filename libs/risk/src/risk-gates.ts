@@ -1,15 +1,15 @@
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { Decimal, DomainError, MARK_SOURCE, ZERO, dec } from '@app/core';
 import type { MarkSource } from '@app/core';
-import { PG_POOL } from '@app/db';
 import { InstrumentRepository, QuoteService, RfqService, RfqView } from '@app/rfq';
 import { NewFill, SettlementService } from '@app/settlement';
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import { ControlsService } from './controls.service.js';
 
 /**
  * Registers the pre-trade checks with the RFQ, quote and settlement services: kill switches on
- * every RFQ, quote and fill, and the takers' credit limits inside the booking transaction.
+ * every RFQ and quote (cached) and fill (read in the booking transaction), and the takers' credit
+ * limits inside the booking transaction.
  */
 @Injectable()
 export class RiskGates implements OnModuleInit {
@@ -19,18 +19,16 @@ export class RiskGates implements OnModuleInit {
     private readonly quotes: QuoteService,
     private readonly settlement: SettlementService,
     private readonly instruments: InstrumentRepository,
-    @Inject(PG_POOL) private readonly pool: Pool,
     @Optional() @Inject(MARK_SOURCE) private readonly marks: MarkSource | null,
   ) {}
 
   onModuleInit(): void {
     this.rfqs.addGate({
-      assertMayRequest: (takerId, underlyings) =>
-        this.controls.assertNotFrozen(this.pool, [takerId], underlyings),
+      assertMayRequest: (takerId, underlyings) => this.controls.assertNotFrozenCached([takerId], underlyings),
     });
     this.quotes.addGate({
-      assertMayQuote: async (client, makerId, rfq) =>
-        this.controls.assertNotFrozen(client, [makerId], await this.underlyings(rfq)),
+      assertMayQuote: async (_client, makerId, rfq) =>
+        this.controls.assertNotFrozenCached([makerId], await this.underlyings(rfq)),
     });
     this.settlement.addGate({
       assertMayFill: async (client, fills, { rfq, legs }) => {

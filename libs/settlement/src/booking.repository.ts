@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Decimal, dec } from '@app/core';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { PositionState } from './domain/index.js';
 
 export interface NewFill {
@@ -132,6 +132,20 @@ export class BookingRepository {
       `INSERT INTO trade_confirmations (fill_id, account_id)
        SELECT * FROM unnest($1::uuid[], $2::uuid[])`,
       [fills.flatMap((f) => [f.id, f.id]), fills.flatMap((f) => [f.takerId, f.makerId])],
+    );
+  }
+
+  /** Marks fill confirmations delivered (to a socket, or to a built-in maker's own worker). */
+  async markConfirmationsDelivered(
+    db: Pool | PoolClient,
+    fillId: string,
+    accountIds: string[],
+  ): Promise<void> {
+    if (accountIds.length === 0) return;
+    await db.query(
+      `UPDATE trade_confirmations SET state = 'DELIVERED', delivered_at = now()
+        WHERE fill_id = $1 AND account_id = ANY($2::uuid[]) AND state = 'PENDING'`,
+      [fillId, accountIds],
     );
   }
 

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { EVENT_ROUTES, QUEUES } from '@app/core';
 
 export interface Violation {
   check: string;
@@ -296,11 +297,20 @@ export class Auditor {
     return rows;
   }
 
-  /** After a relay drain: every event published, each exactly once on the durable events queue. */
+  /**
+   * After a relay drain: every event published, and each event routed to the durable events queue
+   * (`EVENT_ROUTES`: fills) on it exactly once.
+   */
   async afterRelay(queued: number): Promise<Violation[]> {
     this.stats.checks += 2;
+    const routed = Object.entries(EVENT_ROUTES)
+      .filter(([, queues]) => queues.includes(QUEUES.events))
+      .map(([type]) => type);
     const { rows } = await this.pool.query<{ pending: number; published: number }>(
-      `SELECT count(*) FILTER (WHERE state = 'PENDING')::int AS pending, count(*) FILTER (WHERE state = 'PUBLISHED')::int AS published FROM outbox_events`,
+      `SELECT count(*) FILTER (WHERE state = 'PENDING')::int AS pending,
+              count(*) FILTER (WHERE state = 'PUBLISHED' AND type = ANY($1::text[]))::int AS published
+         FROM outbox_events`,
+      [routed],
     );
     const { pending, published } = rows[0]!;
     const out: Violation[] = [];
@@ -309,7 +319,7 @@ export class Auditor {
     if (published !== queued)
       out.push({
         check: 'relay-exactly-once',
-        detail: `${published} events published but ${queued} jobs on the events queue`,
+        detail: `${published} events routed to the events queue published but ${queued} jobs on it`,
       });
     return out;
   }

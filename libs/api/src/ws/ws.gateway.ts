@@ -2,8 +2,9 @@ import { Inject, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/com
 import { OnGatewayConnection, OnGatewayDisconnect, WebSocketGateway } from '@nestjs/websockets';
 import { AppConfig, DomainError } from '@app/core';
 import { PG_POOL } from '@app/db';
-import { BusEvent, EventBus } from '@app/events';
+import { BusEvent, EventBus, RecentIds } from '@app/events';
 import { quoteJson, QuoteService } from '@app/rfq';
+import { BookingRepository } from '@app/settlement';
 import type { IncomingMessage } from 'node:http';
 import type { Pool } from 'pg';
 import type { WebSocket } from 'ws';
@@ -46,7 +47,8 @@ export class WsGateway
   implements OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnApplicationShutdown
 {
   private readonly logger = new Logger(WsGateway.name);
-  private readonly sessions = new Set<Session>();
+  private readonly sessions = new Map<WebSocket, Session>();
+  private readonly seen = new RecentIds();
   private readonly byAccount = new Map<string, Set<Session>>();
   private heartbeat: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -58,6 +60,7 @@ export class WsGateway
     private readonly bus: EventBus,
     private readonly config: AppConfig,
     @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly bookings: BookingRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -68,7 +71,7 @@ export class WsGateway
   onApplicationShutdown(): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.unsubscribe?.();
-    for (const s of this.sessions) s.socket.close(1001, 'server shutting down');
+    for (const s of this.sessions.values()) s.socket.close(1001, 'server shutting down');
   }
 
   get connectionCount(): number {
@@ -84,7 +87,7 @@ export class WsGateway
       cancelOnDisconnect: true,
       quoteIds: new Set(),
     };
-    this.sessions.add(session);
+    this.sessions.set(socket, session);
     socket.on('pong', () => (session.alive = true));
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       void this.onMessage(session, raw, isBinary);
@@ -92,9 +95,9 @@ export class WsGateway
   }
 
   handleDisconnect(socket: WebSocket): void {
-    const session = [...this.sessions].find((s) => s.socket === socket);
+    const session = this.sessions.get(socket);
     if (!session) return;
-    this.sessions.delete(session);
+    this.sessions.delete(socket);
     const p = session.principal;
     if (!p) return;
     const peers = this.byAccount.get(p.accountId);
@@ -115,7 +118,7 @@ export class WsGateway
 
   /** Ping every interval; a connection that did not answer the previous ping is terminated. */
   private beat(): void {
-    for (const s of this.sessions) {
+    for (const s of this.sessions.values()) {
       if (!s.alive) {
         s.socket.terminate();
         continue;
@@ -291,6 +294,7 @@ export class WsGateway
 
   /** Routes one event to the sockets allowed to see it, and nowhere else. */
   private route(event: BusEvent): void {
+    if (!event.redelivery && !this.seen.firstSight(event.id)) return;
     const p = event.payload as Record<string, unknown> & {
       takerId?: string;
       makerId?: string;
@@ -332,14 +336,9 @@ export class WsGateway
       const delivered = [toTaker ? p.takerId : null, toMaker ? p.makerId : null].filter(
         (a): a is string => !!a,
       );
-      if (delivered.length > 0) {
-        this.pool
-          .query(
-            `UPDATE trade_confirmations SET state = 'DELIVERED', delivered_at = now() WHERE fill_id = $1 AND account_id = ANY($2::uuid[]) AND state = 'PENDING'`,
-            [event.aggregateId, delivered],
-          )
-          .catch((error: unknown) => this.logger.warn(`confirmation bookkeeping: ${String(error)}`));
-      }
+      this.bookings
+        .markConfirmationsDelivered(this.pool, event.aggregateId, delivered)
+        .catch((error: unknown) => this.logger.warn(`confirmation bookkeeping: ${String(error)}`));
     }
   }
 }
