@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { DomainError, ErrorDetail, ErrorKind } from '@app/core';
+import { DomainError, ErrorDetail, ErrorKind, UnavailableError } from '@app/core';
+import { isPoolTimeout, isRetryableDbError } from '@app/db';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 
@@ -80,6 +81,13 @@ export class ErrorFilter implements ExceptionFilter {
     const fastify = fromFastifyError(exception);
     if (fastify) return body(fastify.status, fastify.code, fastify.message);
 
+    // Saturated or briefly unreachable database outside a transaction (those already retry): a
+    // retryable 503, not an internal error.
+    if (isPoolTimeout(exception) || isRetryableDbError(exception)) {
+      const unavailable = new UnavailableError();
+      this.logger.warn({ correlationId, err: exception }, 'database unavailable');
+      return body(STATUS[unavailable.kind], unavailable.code, unavailable.message);
+    }
     this.logger.error({ correlationId, err: exception }, 'unhandled error');
     body(500, 'INTERNAL', 'Internal error; quote the correlation id to support');
   }

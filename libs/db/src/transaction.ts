@@ -31,6 +31,11 @@ export function rollbackHooksToSavepoint(client: PoolClient): void {
   if (frames && frames.length > 1) frames[frames.length - 1] = [];
 }
 
+/** `pg.Pool` gave up waiting for a free connection (`connectionTimeoutMillis`). */
+export function isPoolTimeout(error: unknown): boolean {
+  return error instanceof Error && /timeout exceeded when trying to connect/.test(error.message);
+}
+
 export function isRetryableDbError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && RETRYABLE.has(code)) return true;
@@ -74,8 +79,7 @@ export async function runInTransaction<T>(
         client.release(broken ? (error as Error) : undefined);
       }
       // No connection within the pool's bound: the platform is saturated, retrying would add load.
-      if (!client && error instanceof Error && /timeout exceeded when trying to connect/.test(error.message))
-        throw new UnavailableError();
+      if (!client && isPoolTimeout(error)) throw new UnavailableError();
       if (!isRetryableDbError(error)) throw error;
       if (attempt >= maxAttempts) throw new UnavailableError();
       await sleep(Math.random() * 5 * 2 ** attempt);
