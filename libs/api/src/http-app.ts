@@ -60,6 +60,13 @@ type TrackedRequest = FastifyRequest & {
  * let the adapter finish.
  */
 class GracefulWsAdapter extends WsAdapter {
+  // WsGateway reads its own frames (JSON-RPC) and has no @SubscribeMessage handlers: Nest's
+  // per-socket message pipeline (rxjs streams and listeners) would only cost memory per connection.
+  override bindMessageHandlers(...args: Parameters<WsAdapter['bindMessageHandlers']>): void {
+    if (args[1].length === 0) return;
+    super.bindMessageHandlers(...args);
+  }
+
   override async close(server: { clients?: Set<WebSocket> }): Promise<void> {
     const open = [...(server.clients ?? [])].filter((ws) => ws.readyState === ws.OPEN);
     await Promise.all(

@@ -420,9 +420,6 @@ export class AuctionService {
         correlationId,
       },
     ]);
-    // The two writes to rows every booking shares (balances incl. the fee account, then the audit
-    // chain) come last, right before COMMIT.
-    await booked.applyBalances();
     await this.audit.append(client, [
       {
         actorId: rfq.takerId,
@@ -445,6 +442,9 @@ export class AuctionService {
       },
       ...booked.audit,
     ]);
+    // The write to a row every booking shares (the fee account's balance) comes last, so its row
+    // lock is held for as little as possible before COMMIT.
+    await booked.applyBalances();
     return result;
   }
 }

@@ -48,11 +48,13 @@ export class AuditRepository {
         entry.correlationId,
       );
     }
-    await client.query(
-      `INSERT INTO audit_log (occurred_at, actor_id, action, entity_type, entity_id, before, after, correlation_id)
+    // Prepared once per connection and batch size.
+    await client.query({
+      name: `audit-append-${entries.length}`,
+      text: `INSERT INTO audit_log (occurred_at, actor_id, action, entity_type, entity_id, before, after, correlation_id)
        VALUES ${tuples.join(',')}`,
       values,
-    );
+    });
   }
 
   /**

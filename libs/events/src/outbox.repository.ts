@@ -53,11 +53,13 @@ export class OutboxRepository {
       return `($${b + 1}::uuid, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6}, $${b + 7})`;
     });
     // One round trip: the NOTIFY rides on the insert (a data-modifying CTE always runs).
-    await client.query(
-      `WITH ins AS (INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload, correlation_id, created_at) VALUES ${tuples.join(',')})
+    // Prepared once per connection and batch size.
+    await client.query({
+      name: `outbox-append-${events.length}`,
+      text: `WITH ins AS (INSERT INTO outbox_events (id, type, aggregate_type, aggregate_id, payload, correlation_id, created_at) VALUES ${tuples.join(',')})
        SELECT pg_notify('${OUTBOX_CHANNEL}', '')`,
       values,
-    );
+    });
     const bus = this.bus;
     if (!bus) return;
     afterCommit(client, () => {

@@ -12,9 +12,15 @@ import type { MakerStrategySettings } from './strategy.repository.js';
 import type { StructureQuote } from './strategy-pricing.js';
 
 /** Every live quote is re-priced at least this often. */
-export const REQUOTE_INTERVAL_MS = 500;
+export const REQUOTE_INTERVAL_MS = 1_000;
 /** Market-data updates and fills trigger a pass, but no more often than this. */
-export const REQUOTE_MIN_GAP_MS = 100;
+export const REQUOTE_MIN_GAP_MS = 500;
+/**
+ * A quote stands at least this long before the market alone replaces it (an inventory change
+ * still replaces it at once): re-pricing and replacing every quote on every tick cost more than
+ * the RFQs themselves, for moves well inside the quote's width.
+ */
+export const REQUOTE_MIN_QUOTE_AGE_MS = 1_000;
 /** Quotes re-priced at once in a pass. */
 const PARALLEL = 8;
 
@@ -27,8 +33,8 @@ interface Pulled {
 }
 
 /**
- * Keeps the built-in makers' live quotes in line with the market and their books. Every ~500 ms, and on
- * market-data updates and inventory changes (throttled to one pass per 100 ms), each live quote the
+ * Keeps the built-in makers' live quotes in line with the market and their books. Every second, and on
+ * market-data updates and inventory changes (throttled to one pass per 500 ms), each live quote the
  * workers placed is re-priced; it is replaced (QuoteService.replace, next client id in its chain) when
  * the structure's theo moved by more than the strategy's requoteThreshold relative to the theo it was
  * priced at, or the maker's inventory changed since. Quotes whose underlying's data went stale are
@@ -166,6 +172,13 @@ export class RequoteService implements OnApplicationBootstrap, OnApplicationShut
 
   private async requoteOne(strategy: MakerStrategySettings, live: LiveAutoQuote): Promise<void> {
     const { quote } = live;
+    const standing = this.baselines.get(quote.id);
+    if (
+      standing &&
+      Date.now() - quote.createdAt.getTime() < REQUOTE_MIN_QUOTE_AGE_MS &&
+      standing.inventoryVersion === this.inventory.version(quote.makerId)
+    )
+      return;
     const legs = await this.legsOf(quote.rfqId);
     if (!legs) return;
     const remaining = live.rfqQuantity.minus(live.rfqFilled);

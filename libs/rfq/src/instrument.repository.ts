@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Decimal, dec } from '@app/core';
 import { PrismaService } from '@app/db';
 
@@ -23,13 +23,18 @@ const REFRESH_MS = 30_000;
  * periodically (and on a miss), so the hot paths never query them.
  */
 @Injectable()
-export class InstrumentRepository {
+export class InstrumentRepository implements OnModuleInit {
   private byName = new Map<string, InstrumentInfo>();
   private byId = new Map<string, InstrumentInfo>();
   private loadedAt = 0;
   private loading: Promise<void> | null = null;
 
   constructor(private readonly prisma: PrismaService) {}
+
+  // Loaded before the first request, so no caller inside a transaction waits for the first load.
+  async onModuleInit(): Promise<void> {
+    await this.reload();
+  }
 
   async findByName(name: string): Promise<InstrumentInfo | undefined> {
     await this.ensureFresh();

@@ -116,25 +116,24 @@ export class QuoteService {
 
   async submit(actor: Actor, input: SubmitQuoteInput): Promise<{ quote: QuoteView; created: boolean }> {
     if (actor.role !== 'MAKER') throw new DomainError('ACCOUNT.NOT_MAKER', 'only makers quote', 'forbidden');
-    const rfqPeek = await this.rfqService.getVisible(actor, input.rfqId);
-    const { lot, tick } = await this.grid(rfqPeek);
-    this.validateSides(input, rfqPeek, lot, tick);
-
-    const existing = await this.rfqs.findQuoteByClientId(this.rfqs.db, actor.accountId, input.clientQuoteId);
-    if (existing)
-      return this.sameQuote(existing, input)
-        ? { quote: existing, created: false }
-        : Promise.reject(duplicateClientId('quote', input.clientQuoteId));
-
+    if (!isUuid(input.rfqId)) throw rfqNotFound(input.rfqId);
+    // The hot path reads nothing before its transaction: the RFQ is validated against the row it
+    // locks, and a retried client quote id shows up as the unique violation (or a refusal) below.
     try {
       const quote = await runInTransaction(this.rfqs.db, (client) => this.insert(client, actor, input, null));
       return { quote, created: true };
     } catch (error) {
-      if ((error as { code?: string }).code === '23505') {
-        const raced = await this.rfqs.findQuoteByClientId(this.rfqs.db, actor.accountId, input.clientQuoteId);
-        if (raced && this.sameQuote(raced, input)) return { quote: raced, created: false };
-        throw duplicateClientId('quote', input.clientQuoteId);
-      }
+      const duplicate = (error as { code?: string }).code === '23505';
+      // Bad input is its own answer (a retry of a valid quote is never bad input).
+      if (!duplicate && (!(error instanceof DomainError) || error.kind === 'bad_request')) throw error;
+      // A retry of a quote that exists gets it back, even once its RFQ has closed.
+      const existing = await this.rfqs.findQuoteByClientId(
+        this.rfqs.db,
+        actor.accountId,
+        input.clientQuoteId,
+      );
+      if (existing && this.sameQuote(existing, input)) return { quote: existing, created: false };
+      if (existing || duplicate) throw duplicateClientId('quote', input.clientQuoteId);
       throw error;
     }
   }
@@ -163,6 +162,8 @@ export class QuoteService {
   ): Promise<QuoteView> {
     const rfq = await this.rfqs.lockRfq(client, input.rfqId, 'SHARE');
     if (!rfq || !this.rfqService.canSee(actor, rfq)) throw rfqNotFound(input.rfqId);
+    const { lot, tick } = await this.grid(rfq);
+    this.validateSides(input, rfq, lot, tick);
     const now = this.clock.now();
     if (isFinalRfqState(rfq.state)) throw new RfqNotOpenError(rfq.id, rfq.state);
     if (rfq.expiresAt <= now) throw new RfqExpiredError(rfq.id);

@@ -48,6 +48,8 @@ interface QuoteRow {
   updated_at: Date;
 }
 
+// The hot reads and writes below are named (prepared once per connection): PostgreSQL then skips
+// parsing and planning them on every call.
 const RFQ_SELECT = `
   SELECT r.*,
     (SELECT json_agg(json_build_object('leg_index', l.leg_index, 'instrument_id', l.instrument_id,
@@ -199,21 +201,30 @@ export class RfqRepository {
   }
 
   async findRfq(db: Db, id: string): Promise<RfqView | null> {
-    const { rows } = await db.query<RfqRow>(`${RFQ_SELECT} WHERE r.id = $1`, [id]);
+    const { rows } = await db.query<RfqRow>({
+      name: 'rfq-by-id',
+      text: `${RFQ_SELECT} WHERE r.id = $1`,
+      values: [id],
+    });
     return rows[0] ? toRfq(rows[0]) : null;
   }
 
   async findRfqByClientId(db: Db, takerId: string, clientRfqId: string): Promise<RfqView | null> {
-    const { rows } = await db.query<RfqRow>(`${RFQ_SELECT} WHERE r.taker_id = $1 AND r.client_rfq_id = $2`, [
-      takerId,
-      clientRfqId,
-    ]);
+    const { rows } = await db.query<RfqRow>({
+      name: 'rfq-by-client-id',
+      text: `${RFQ_SELECT} WHERE r.taker_id = $1 AND r.client_rfq_id = $2`,
+      values: [takerId, clientRfqId],
+    });
     return rows[0] ? toRfq(rows[0]) : null;
   }
 
   /** Locks the RFQ row (FOR UPDATE: fills, cancel, expiry; FOR SHARE: new quotes) and reads it. */
   async lockRfq(client: PoolClient, id: string, mode: 'UPDATE' | 'SHARE'): Promise<RfqView | null> {
-    const { rows } = await client.query<RfqRow>(`${RFQ_SELECT} WHERE r.id = $1 FOR ${mode} OF r`, [id]);
+    const { rows } = await client.query<RfqRow>({
+      name: `rfq-lock-${mode}`,
+      text: `${RFQ_SELECT} WHERE r.id = $1 FOR ${mode} OF r`,
+      values: [id],
+    });
     return rows[0] ? toRfq(rows[0]) : null;
   }
 
@@ -251,11 +262,12 @@ export class RfqRepository {
   }
 
   async insertQuote(client: PoolClient, q: NewQuote): Promise<QuoteView> {
-    const { rows } = await client.query<QuoteRow>(
-      `INSERT INTO quotes (id, rfq_id, maker_id, client_quote_id, bid_price, bid_quantity, bid_min_quantity,
+    const { rows } = await client.query<QuoteRow>({
+      name: 'quote-insert',
+      text: `INSERT INTO quotes (id, rfq_id, maker_id, client_quote_id, bid_price, bid_quantity, bid_min_quantity,
                            ask_price, ask_quantity, ask_min_quantity, valid_until, replaces_id, cancel_on_disconnect, created_at, updated_at)
        VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$14) RETURNING *`,
-      [
+      values: [
         q.id,
         q.rfqId,
         q.makerId,
@@ -271,25 +283,34 @@ export class RfqRepository {
         q.cancelOnDisconnect,
         q.createdAt,
       ],
-    );
+    });
     return toQuote(rows[0]!);
   }
 
   async findQuote(db: Db, id: string): Promise<QuoteView | null> {
-    const { rows } = await db.query<QuoteRow>('SELECT * FROM quotes WHERE id = $1', [id]);
+    const { rows } = await db.query<QuoteRow>({
+      name: 'quote-by-id',
+      text: 'SELECT * FROM quotes WHERE id = $1',
+      values: [id],
+    });
     return rows[0] ? toQuote(rows[0]) : null;
   }
 
   async findQuoteByClientId(db: Db, makerId: string, clientQuoteId: string): Promise<QuoteView | null> {
-    const { rows } = await db.query<QuoteRow>(
-      'SELECT * FROM quotes WHERE maker_id = $1 AND client_quote_id = $2',
-      [makerId, clientQuoteId],
-    );
+    const { rows } = await db.query<QuoteRow>({
+      name: 'quote-by-client-id',
+      text: 'SELECT * FROM quotes WHERE maker_id = $1 AND client_quote_id = $2',
+      values: [makerId, clientQuoteId],
+    });
     return rows[0] ? toQuote(rows[0]) : null;
   }
 
   async lockQuote(client: PoolClient, id: string): Promise<QuoteView | null> {
-    const { rows } = await client.query<QuoteRow>('SELECT * FROM quotes WHERE id = $1 FOR UPDATE', [id]);
+    const { rows } = await client.query<QuoteRow>({
+      name: 'quote-lock',
+      text: 'SELECT * FROM quotes WHERE id = $1 FOR UPDATE',
+      values: [id],
+    });
     return rows[0] ? toQuote(rows[0]) : null;
   }
 

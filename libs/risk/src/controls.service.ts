@@ -143,8 +143,13 @@ export class ControlsService implements OnModuleInit, OnApplicationShutdown {
    * snapshot expires after a second in any case); a quote that slips in during that window can
    * still never fill, because the booking transaction checks the table itself.
    */
-  async assertNotFrozenCached(accountIds: string[], underlyings: string[], now = new Date()): Promise<void> {
-    const rows = await this.frozenRows();
+  async assertNotFrozenCached(
+    db: Pool | PoolClient,
+    accountIds: string[],
+    underlyings: string[],
+    now = new Date(),
+  ): Promise<void> {
+    const rows = await this.frozenRows(db);
     const applies = (r: Row) =>
       (r.until === null || r.until > now) &&
       (r.scope === 'PLATFORM' ||
@@ -157,25 +162,26 @@ export class ControlsService implements OnModuleInit, OnApplicationShutdown {
     if (hit) throw new FrozenError(hit.scope, hit.target, hit.reason);
   }
 
-  private async frozenRows(): Promise<Row[]> {
+  /**
+   * Inside a transaction, pass its client: a refresh then reads through it and waits for nothing
+   * else. Transactions that waited on a pooled read (or on each other's) could hold every pooled
+   * connection while that read waits for one: a deadlock.
+   */
+  private async frozenRows(db: Pool | PoolClient): Promise<Row[]> {
     if (this.snapshot && Date.now() - this.snapshot.at < SNAPSHOT_TTL_MS) return this.snapshot.rows;
-    if (!this.loading) {
-      const at = Date.now();
-      const generation = this.generation;
-      const loading = this.pool
-        .query<Row>('SELECT * FROM controls WHERE frozen')
-        .then(({ rows }) => {
-          // A change announced while this read was in flight may be missing from it: use it for
-          // the callers already waiting, but do not keep it.
-          if (generation === this.generation) this.snapshot = { rows, at };
-          return rows;
-        })
-        .finally(() => {
-          if (this.loading === loading) this.loading = null;
-        });
-      this.loading = loading;
-    }
+    if ('release' in db) return this.load(db);
+    this.loading ??= this.load(db).finally(() => (this.loading = null));
     return this.loading;
+  }
+
+  private async load(db: Pool | PoolClient): Promise<Row[]> {
+    const at = Date.now();
+    const generation = this.generation;
+    const { rows } = await db.query<Row>('SELECT * FROM controls WHERE frozen');
+    // A change announced while this read was in flight may be missing from it: use it for the
+    // caller, but do not keep it.
+    if (generation === this.generation) this.snapshot = { rows, at };
+    return rows;
   }
 
   private invalidate(): void {

@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { Decimal, DomainError, MARK_SOURCE, ZERO, dec } from '@app/core';
 import type { MarkSource } from '@app/core';
+import { PG_POOL } from '@app/db';
 import { InstrumentRepository, QuoteService, RfqService, RfqView } from '@app/rfq';
 import { NewFill, SettlementService } from '@app/settlement';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { ControlsService } from './controls.service.js';
 
 /**
@@ -19,16 +20,18 @@ export class RiskGates implements OnModuleInit {
     private readonly quotes: QuoteService,
     private readonly settlement: SettlementService,
     private readonly instruments: InstrumentRepository,
+    @Inject(PG_POOL) private readonly pool: Pool,
     @Optional() @Inject(MARK_SOURCE) private readonly marks: MarkSource | null,
   ) {}
 
   onModuleInit(): void {
     this.rfqs.addGate({
-      assertMayRequest: (takerId, underlyings) => this.controls.assertNotFrozenCached([takerId], underlyings),
+      assertMayRequest: (takerId, underlyings) =>
+        this.controls.assertNotFrozenCached(this.pool, [takerId], underlyings),
     });
     this.quotes.addGate({
-      assertMayQuote: async (_client, makerId, rfq) =>
-        this.controls.assertNotFrozenCached([makerId], await this.underlyings(rfq)),
+      assertMayQuote: async (client, makerId, rfq) =>
+        this.controls.assertNotFrozenCached(client, [makerId], await this.underlyings(rfq)),
     });
     this.settlement.addGate({
       assertMayFill: async (client, fills, { rfq, legs }) => {

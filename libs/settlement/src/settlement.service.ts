@@ -45,7 +45,7 @@ export interface BookedFills {
   events: NewOutboxEvent[];
   /**
    * Writes the balance read models. Every booking updates the fee account's balance row, so the
-   * caller runs this as late as it can (just before the audit append and COMMIT) to keep that
+   * caller runs this as late as it can (its last statement before COMMIT) to keep that
    * shared row locked for as short a time as possible.
    */
   applyBalances: () => Promise<void>;
