@@ -159,8 +159,10 @@ export class QuoteService {
     actor: Actor,
     input: SubmitQuoteInput,
     replaces: QuoteView | null,
+    /** The RFQ row when the caller has share-locked it already in this transaction. */
+    lockedRfq?: RfqView | null,
   ): Promise<QuoteView> {
-    const rfq = await this.rfqs.lockRfq(client, input.rfqId, 'SHARE');
+    const rfq = lockedRfq !== undefined ? lockedRfq : await this.rfqs.lockRfq(client, input.rfqId, 'SHARE');
     if (!rfq || !this.rfqService.canSee(actor, rfq)) throw rfqNotFound(input.rfqId);
     const { lot, tick } = await this.grid(rfq);
     this.validateSides(input, rfq, lot, tick);
@@ -253,12 +255,12 @@ export class QuoteService {
     this.validateSides(full, rfq, lot, tick);
     const quote = await runInTransaction(this.rfqs.db, async (client) => {
       // RFQ first, then the quote: the same lock order as a fill, so the two cannot deadlock.
-      await this.rfqs.lockRfq(client, old.rfqId, 'SHARE');
+      const lockedRfq = await this.rfqs.lockRfq(client, old.rfqId, 'SHARE');
       const locked = await this.rfqs.lockQuote(client, quoteId);
       if (!locked || locked.state !== 'LIVE')
         throw new QuoteNotLiveError(quoteId, locked?.state ?? 'missing');
       assertQuoteTransition('LIVE', 'REPLACED');
-      return this.insert(client, actor, full, locked);
+      return this.insert(client, actor, full, locked, lockedRfq);
     });
     return quote;
   }

@@ -30,6 +30,20 @@ import {
   statesOf,
 } from './validation.js';
 
+/**
+ * Runs a retryable write under the request's Idempotency-Key (required, checked before the body)
+ * and marks an answer that was replayed from the key's stored response.
+ */
+async function idempotent<T>(
+  key: unknown,
+  reply: FastifyReply,
+  run: (key: string) => Promise<{ body: T; replayed: boolean }>,
+): Promise<T> {
+  const res = await run(parse(idempotencyKey, key, 'IDEMPOTENCY.KEY_REQUIRED'));
+  if (res.replayed) void reply.header('idempotent-replayed', 'true');
+  return res.body;
+}
+
 @ApiTags('takers')
 @Controller('v1/rfqs')
 export class RfqsController {
@@ -149,16 +163,15 @@ export class RfqsController {
     @Headers('idempotency-key') key: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const k = parse(idempotencyKey, key, 'IDEMPOTENCY.KEY_REQUIRED');
-    const input = parse(acceptSchema, body);
-    const res = await this.auction.accept(
-      p,
-      id,
-      { quoteId: input.quoteId, side: input.side, quantity: input.quantity ?? null },
-      k,
-    );
-    if (res.replayed) void reply.header('idempotent-replayed', 'true');
-    return res.body;
+    return idempotent(key, reply, (k) => {
+      const input = parse(acceptSchema, body);
+      return this.auction.accept(
+        p,
+        id,
+        { quoteId: input.quoteId, side: input.side, quantity: input.quantity ?? null },
+        k,
+      );
+    });
   }
 
   @Post(':id/execute')
@@ -174,11 +187,7 @@ export class RfqsController {
     @Headers('idempotency-key') key: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const k = parse(idempotencyKey, key, 'IDEMPOTENCY.KEY_REQUIRED');
-    const input = parse(executeSchema, body);
-    const res = await this.auction.execute(p, id, input, k);
-    if (res.replayed) void reply.header('idempotent-replayed', 'true');
-    return res.body;
+    return idempotent(key, reply, (k) => this.auction.execute(p, id, parse(executeSchema, body), k));
   }
 }
 
