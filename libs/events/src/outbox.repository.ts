@@ -69,8 +69,8 @@ export class OutboxRepository {
             id: ids[i]!,
             type: e.type,
             aggregateId: e.aggregateId,
-            // Serialised by the bus exactly as it was for the row (decimals as strings).
-            payload: e.payload,
+            // The stored form: what the relay will publish for the same id.
+            payload: JSON.parse(JSON.stringify(e.payload)) as Record<string, unknown>,
             correlationId: e.correlationId,
             createdAt: createdAt.toISOString(),
           })),
